@@ -1,0 +1,1 @@
+"""Chinese call classifier (police / non-police and category). Imports nothing from hotline."""

@@ -1,0 +1,43 @@
+"""Settings: defaults, overridden by HOTLINE_* / DATABASE_URL environment variables, then by
+the mapping passed to ``create_app`` (tests)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    # Empty means "SQLite file in the instance folder", resolved in create_app.
+    "DATABASE_URL": "",
+    "SECRET_KEY": None,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # City calendar overrides until the holiday calendar lands: ISO dates.
+    "CITY_EXTRA_HOLIDAYS": [],
+    "CITY_EXTRA_WORKDAYS": [],
+    "INBOX_PAGE_SIZE": 50,
+}
+
+_ENV = {
+    "DATABASE_URL": "DATABASE_URL",
+    "SECRET_KEY": "HOTLINE_SECRET_KEY",
+}
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
+    environ = dict(os.environ) if environ is None else environ
+    return {key: environ[var] for key, var in _ENV.items() if environ.get(var)}
+
+
+def parse_dates(values: list[str], name: str) -> list[date]:
+    try:
+        return [date.fromisoformat(v) for v in values]
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from exc
