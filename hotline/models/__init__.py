@@ -1,0 +1,17 @@
+"""SQLAlchemy 2 typed models. Import from here so every table is registered on ``Base.metadata``."""
+
+from hotline.models.base import Base
+from hotline.models.calls import Call
+from hotline.models.directory import Agency, User
+from hotline.models.tickets import AppendOnlyViolation, Ticket, TicketAgency, TicketEvent
+
+__all__ = [
+    "Agency",
+    "AppendOnlyViolation",
+    "Base",
+    "Call",
+    "Ticket",
+    "TicketAgency",
+    "TicketEvent",
+    "User",
+]

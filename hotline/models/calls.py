@@ -1,0 +1,36 @@
+"""A call (来电) as received by either hotline: the facts every ticket refers back to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.domain.vocabulary import Channel, Hotline, Nature, Urgency
+from hotline.models.base import Base, BigId, enum_column_type
+from hotline.models.directory import User
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    hotline: Mapped[Hotline] = mapped_column(enum_column_type(Hotline, "hotline"))
+    channel: Mapped[Channel] = mapped_column(enum_column_type(Channel, "channel"))
+    caller_number: Mapped[str | None] = mapped_column(sa.String(24), index=True)
+    caller_name: Mapped[str | None] = mapped_column(sa.String(50))
+    location_text: Mapped[str | None] = mapped_column(sa.String(200))
+    district: Mapped[str | None] = mapped_column(sa.String(50))
+    transcript: Mapped[str] = mapped_column(sa.Text)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    nature: Mapped[Nature] = mapped_column(enum_column_type(Nature, "nature"))
+    urgency: Mapped[Urgency] = mapped_column(enum_column_type(Urgency, "urgency"))
+    is_confidential: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+    created_by: Mapped[User | None] = relationship()
+
+    def __repr__(self) -> str:
+        return f"<Call {self.id} {self.hotline.value}>"
