@@ -1,0 +1,92 @@
+"""Read-side queries shaped by the indexes in hotline.models.tickets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from hotline.domain.errors import ValidationError
+from hotline.domain.lifecycle import TicketState
+from hotline.domain.vocabulary import Role
+from hotline.models import Ticket, TicketAgency
+from hotline.services.context import Context
+
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Ticket]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _scope(ctx: Context, query: sa.Select) -> sa.Select:
+    """Agency staff see what they lead and what they assist on or are informed of."""
+    if ctx.actor.role is not Role.AGENCY_STAFF:
+        return query
+    involved = sa.select(TicketAgency.ticket_id).where(
+        TicketAgency.agency_id == ctx.actor.agency_id
+    )
+    return query.where(
+        sa.or_(Ticket.lead_agency_id == ctx.actor.agency_id, Ticket.id.in_(involved))
+    )
+
+
+def state_counts(ctx: Context) -> dict[TicketState, int]:
+    query = _scope(ctx, sa.select(Ticket.state, sa.func.count()).group_by(Ticket.state))
+    counts = dict.fromkeys(TicketState, 0)
+    counts.update({state: n for state, n in ctx.db.execute(query)})
+    return counts
+
+
+def list_tickets(
+    ctx: Context, *, state: TicketState | str | None = None, page: int = 1, per_page: int = 50
+) -> Page:
+    if not 1 <= per_page <= MAX_PAGE_SIZE:
+        raise ValidationError("per_page", f"应在 1 到 {MAX_PAGE_SIZE} 之间")
+    if page < 1:
+        raise ValidationError("page", "应从 1 开始")
+    query = _scope(ctx, sa.select(Ticket))
+    if state:
+        query = query.where(Ticket.state == TicketState.parse(state, "state"))
+    total = ctx.db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    items = ctx.db.scalars(
+        query.options(joinedload(Ticket.lead_agency))
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return Page(list(items), page, per_page, total)
+
+
+def agency_inbox(db: Session, agency_id: int, *, limit: int = 50) -> list[Ticket]:
+    """Open tickets an agency leads, most pressing first: served by ix_tickets_inbox."""
+    return list(
+        db.scalars(
+            sa.select(Ticket)
+            .where(Ticket.lead_agency_id == agency_id, Ticket.is_open.is_(True))
+            .order_by(Ticket.priority_rank, Ticket.next_due_at, Ticket.id)
+            .limit(limit)
+        )
+    )
+
+
+def due_before(db: Session, moment: datetime, *, limit: int = 1000) -> list[Ticket]:
+    """Tickets whose current clock runs out before ``moment``: served by ix_tickets_next_due_at."""
+    return list(
+        db.scalars(
+            sa.select(Ticket)
+            .where(Ticket.next_due_at <= moment)
+            .order_by(Ticket.next_due_at, Ticket.id)
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,665 @@
+"""Ticket actions: every lifecycle step goes through ``_apply``.
+
+``_apply`` asks the pure lifecycle which state comes next, checks that the actor may touch
+this ticket, lets the action change its own fields, bumps the version and appends the
+event. The version bump turns the flush into ``UPDATE ... WHERE version = :seen``, so of two
+concurrent writers exactly one wins and the other gets a ConflictError; nothing is half-saved
+because the caller rolls the whole transaction back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm.exc import StaleDataError
+
+from hotline.domain import deadlines
+from hotline.domain.errors import (
+    ActionNotAllowed,
+    ConflictError,
+    UnknownTicket,
+    ValidationError,
+)
+from hotline.domain.lifecycle import Action, transition
+from hotline.domain.text import clean_text
+from hotline.domain.vocabulary import AgencyRole, ReturnReason, Role, Satisfaction
+from hotline.models import Agency, Ticket, TicketAgency, TicketEvent
+from hotline.services.context import Context
+from hotline.services.directory import find_agency
+
+MAX_NOTE_CHARS = 2_000
+MAX_REPLY_CHARS = 5_000
+MAX_EXTENSION_WORKING_DAYS = 10
+RETURN_WINDOW_WORKING_DAYS = 2
+
+# A mutation changes the action's own fields and may return facts to add to the event payload.
+Mutation = Callable[[Ticket], dict[str, Any] | None]
+
+
+def get_ticket(ctx: Context, ticket_id: int) -> Ticket:
+    """Load a ticket the actor may see. Agency staff get 'not found' for other agencies' tickets,
+    so ids cannot be used to probe what exists."""
+    ticket = ctx.db.get(Ticket, ticket_id) if isinstance(ticket_id, int) else None
+    if ticket is None or not _visible_to_actor(ctx, ticket):
+        raise UnknownTicket(f"工单 {ticket_id} 不存在", ticket_id=ticket_id)
+    return ticket
+
+
+def _visible_to_actor(ctx: Context, ticket: Ticket) -> bool:
+    if ctx.actor.role is not Role.AGENCY_STAFF:
+        return True
+    if ticket.lead_agency_id == ctx.actor.agency_id:
+        return True
+    return (
+        ctx.db.scalar(
+            sa.select(TicketAgency.agency_id).where(
+                TicketAgency.ticket_id == ticket.id,
+                TicketAgency.agency_id == ctx.actor.agency_id,
+            )
+        )
+        is not None
+    )
+
+
+def _apply(
+    ctx: Context,
+    ticket_id: int,
+    action: Action,
+    *,
+    expected_version: int | None,
+    payload: dict[str, Any] | None = None,
+    mutate: Mutation | None = None,
+) -> Ticket:
+    ticket = get_ticket(ctx, ticket_id)
+    if expected_version is not None and expected_version != ticket.version:
+        raise _conflict(ticket.id)
+    if ctx.actor.role is Role.AGENCY_STAFF and ticket.lead_agency_id != ctx.actor.agency_id:
+        # Assisting and informed agencies see the ticket but only the lead acts on it.
+        raise ActionNotAllowed(
+            f"只有主办单位可以执行“{action.label}”", action=action.value, state=ticket.state.value
+        )
+    from_state = ticket.state
+    to_state = transition(from_state, action, ctx.actor.role)
+    payload = dict(payload or {})
+    if mutate is not None:
+        payload.update(mutate(ticket) or {})
+    ticket.state = to_state
+    ticket.is_open = to_state.is_open
+    ticket.next_due_at = deadlines.next_due(to_state, ticket.sign_for_due_at, ticket.reply_due_at)
+    ticket.updated_at = ctx.now
+    ticket.version += 1
+    ctx.db.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            seq=ticket.version,
+            occurred_at=ctx.now,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            actor_id=ctx.actor.user_id,
+            actor_role=ctx.actor.role,
+            payload=payload,
+        )
+    )
+    # A failed flush expires every loaded object, so nothing below may touch ``ticket``.
+    loaded_id = ticket.id
+    try:
+        ctx.db.flush()
+    except StaleDataError as exc:
+        raise _conflict(loaded_id) from exc
+    except sa.exc.IntegrityError as exc:
+        # Two writers racing past the version check still collide on (ticket_id, seq).
+        if "seq" in str(exc.orig):
+            raise _conflict(loaded_id) from exc
+        raise
+    return ticket
+
+
+def _conflict(ticket_id: int) -> ConflictError:
+    return ConflictError("该工单已被他人更新，请刷新后重试；本次操作未保存", ticket_id=ticket_id)
+
+
+def _note(value: object, field: str = "note", *, required: bool = True) -> str | None:
+    return clean_text(value, field, max_chars=MAX_NOTE_CHARS, required=required)
+
+
+def _agency_ids(ctx: Context, refs: Iterable[int | str] | None, field: str) -> list[Agency]:
+    agencies: list[Agency] = []
+    for ref in refs or ():
+        agency = find_agency(ctx, ref, field)
+        if agency not in agencies:
+            agencies.append(agency)
+    return agencies
+
+
+# --- 派单 / 直办 -------------------------------------------------------------------------
+
+
+def dispatch(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    lead_agency: int | str,
+    assisting: Iterable[int | str] | None = None,
+    informed: Iterable[int | str] | None = None,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    lead = find_agency(ctx, lead_agency, "lead_agency")
+    helpers = _agency_ids(ctx, assisting, "assisting")
+    readers = _agency_ids(ctx, informed, "informed")
+    overlap = {a.id for a in helpers} & {a.id for a in readers}
+    if lead in helpers or lead in readers or overlap:
+        raise ValidationError("agencies", "同一单位不能同时担任主办、协办或传阅")
+    note_text = _note(note, required=False)
+
+    def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        due = deadlines.dispatch_deadlines(
+            ctx.now, ticket.priority, ticket.call.nature, ctx.calendar
+        )
+        ticket.lead_agency_id = lead.id
+        ticket.dispatched_at = ctx.now
+        ticket.signed_at = None
+        ticket.sign_for_due_at = due.sign_for_due_at
+        ticket.reply_due_at = due.reply_due_at
+        ticket.agencies = [
+            TicketAgency(agency_id=a.id, role=AgencyRole.ASSISTING) for a in helpers
+        ] + [TicketAgency(agency_id=a.id, role=AgencyRole.INFORMED) for a in readers]
+        return {
+            "sign_for_due_at": due.sign_for_due_at.isoformat(),
+            "reply_due_at": due.reply_due_at.isoformat(),
+        }
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.DISPATCH,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={
+            "lead_agency_id": lead.id,
+            "assisting_agency_ids": [a.id for a in helpers],
+            "informed_agency_ids": [a.id for a in readers],
+            "note": note_text,
+        },
+    )
+
+
+def answer_directly(
+    ctx: Context, ticket_id: int, *, reply_text: str, expected_version: int | None = None
+) -> Ticket:
+    text = clean_text(reply_text, "reply_text", max_chars=MAX_REPLY_CHARS)
+
+    def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        ticket.replied_at = ctx.now
+        ticket.closed_at = ctx.now
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.ANSWER_DIRECTLY,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"reply_text": text},
+    )
+
+
+# --- 签收 / 退单 ---------------------------------------------------------------------------
+
+
+def sign_for(ctx: Context, ticket_id: int, *, expected_version: int | None = None) -> Ticket:
+    def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        ticket.signed_at = ctx.now
+
+    return _apply(ctx, ticket_id, Action.SIGN_FOR, expected_version=expected_version, mutate=mutate)
+
+
+def request_return(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    reason_code: ReturnReason | str,
+    reason: str,
+    suggested_agency: int | str,
+    expected_version: int | None = None,
+) -> Ticket:
+    code = ReturnReason.parse(reason_code, "reason_code")
+    text = _note(reason, "reason")
+    suggested = find_agency(ctx, suggested_agency, "suggested_agency")
+
+    def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        if suggested.id == ticket.lead_agency_id:
+            raise ValidationError("suggested_agency", "建议承办单位不能是本单位")
+        assert ticket.dispatched_at is not None
+        window_end = deadlines.extend(
+            ticket.dispatched_at, RETURN_WINDOW_WORKING_DAYS, ctx.calendar
+        )
+        if ctx.now > window_end:
+            raise ActionNotAllowed(
+                f"已超过退单时限（派单后 {RETURN_WINDOW_WORKING_DAYS} 个工作日）",
+                action=Action.REQUEST_RETURN.value,
+                state=ticket.state.value,
+            )
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.REQUEST_RETURN,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={
+            "reason_code": code.value,
+            "reason": text,
+            "suggested_agency_id": suggested.id,
+        },
+    )
+
+
+def decide_return(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    approve: bool,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    note_text = _note(note, required=not approve)
+
+    def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        if approve:
+            # Back to 12345 for re-dispatch: it leaves the agency's inbox and clocks stop.
+            ticket.return_count += 1
+            ticket.lead_agency_id = None
+            ticket.agencies = []
+            ticket.sign_for_due_at = None
+            ticket.reply_due_at = None
+        elif ticket.signed_at is None:
+            ticket.signed_at = ctx.now
+
+    action = Action.APPROVE_RETURN if approve else Action.REJECT_RETURN
+    return _apply(
+        ctx,
+        ticket_id,
+        action,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"note": note_text},
+    )
+
+
+# --- 办理 / 延期 / 挂起 --------------------------------------------------------------------
+
+
+def record_progress(
+    ctx: Context, ticket_id: int, *, note: str, expected_version: int | None = None
+) -> Ticket:
+    text = _note(note)
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.RECORD_PROGRESS,
+        expected_version=expected_version,
+        payload={"note": text},
+    )
+
+
+def request_extension(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    working_days: int,
+    reason: str,
+    expected_version: int | None = None,
+) -> Ticket:
+    days = _extension_days(working_days, MAX_EXTENSION_WORKING_DAYS)
+    text = _note(reason, "reason")
+
+    def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        if ticket.reply_due_at is not None and ctx.now > ticket.reply_due_at:
+            raise ActionNotAllowed(
+                "已超过办理时限，不能再申请延期",
+                action=Action.REQUEST_EXTENSION.value,
+                state=ticket.state.value,
+            )
+        remaining = MAX_EXTENSION_WORKING_DAYS - ticket.extension_working_days
+        if days > remaining:
+            raise ValidationError(
+                "working_days",
+                f"累计延期不能超过 {MAX_EXTENSION_WORKING_DAYS} 个工作日，还可申请 {remaining} 个",
+            )
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.REQUEST_EXTENSION,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"working_days": days, "reason": text},
+    )
+
+
+def decide_extension(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    approve: bool,
+    working_days: int | None = None,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    note_text = _note(note, required=not approve)
+
+    def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        if not approve:
+            return None
+        requested = _last_payload(ctx, ticket.id, Action.REQUEST_EXTENSION).get("working_days", 0)
+        days = requested if working_days is None else _extension_days(working_days, requested)
+        assert ticket.reply_due_at is not None
+        ticket.reply_due_at = deadlines.extend(ticket.reply_due_at, days, ctx.calendar)
+        ticket.extension_working_days += days
+        return {"working_days": days, "reply_due_at": ticket.reply_due_at.isoformat()}
+
+    action = Action.APPROVE_EXTENSION if approve else Action.REJECT_EXTENSION
+    return _apply(
+        ctx,
+        ticket_id,
+        action,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"note": note_text},
+    )
+
+
+def _extension_days(value: object, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("working_days", "应为整数")
+    if not 1 <= value <= maximum:
+        raise ValidationError("working_days", f"应在 1 到 {maximum} 个工作日之间")
+    return value
+
+
+def request_suspension(
+    ctx: Context, ticket_id: int, *, reason: str, expected_version: int | None = None
+) -> Ticket:
+    text = _note(reason, "reason")
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.REQUEST_SUSPENSION,
+        expected_version=expected_version,
+        payload={"reason": text},
+    )
+
+
+def decide_suspension(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    approve: bool,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    note_text = _note(note, required=not approve)
+
+    def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        if approve:
+            ticket.suspended_at = ctx.now
+
+    action = Action.APPROVE_SUSPENSION if approve else Action.REJECT_SUSPENSION
+    return _apply(
+        ctx,
+        ticket_id,
+        action,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"note": note_text},
+    )
+
+
+def resume(
+    ctx: Context, ticket_id: int, *, note: str | None = None, expected_version: int | None = None
+) -> Ticket:
+    note_text = _note(note, required=False)
+
+    def mutate(ticket: Ticket) -> dict[str, Any]:
+        # Paused time is given back to the agency in full: the clocks do not run while suspended.
+        assert ticket.suspended_at is not None
+        pause = ctx.now - ticket.suspended_at
+        if ticket.reply_due_at is not None:
+            ticket.reply_due_at += pause
+        ticket.suspended_at = None
+        return {"paused_seconds": pause.total_seconds()}
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.RESUME,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"note": note_text},
+    )
+
+
+# --- 答复 / 审核 / 回访 / 办结 / 归档 / 重办 ------------------------------------------------
+
+
+def reply(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    contacted_caller: bool,
+    resolved: bool,
+    reply_text: str,
+    expected_version: int | None = None,
+) -> Ticket:
+    for field, value in (("contacted_caller", contacted_caller), ("resolved", resolved)):
+        if not isinstance(value, bool):
+            raise ValidationError(field, "应为是/否")
+    text = clean_text(reply_text, "reply_text", max_chars=MAX_REPLY_CHARS)
+
+    def mutate(ticket: Ticket) -> None:
+        ticket.replied_at = ctx.now
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.REPLY,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"contacted_caller": contacted_caller, "resolved": resolved, "reply_text": text},
+    )
+
+
+def review_reply(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    approve: bool,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    note_text = _note(note, required=not approve)
+
+    def mutate(ticket: Ticket) -> None:
+        if not approve:
+            ticket.replied_at = None
+
+    action = Action.APPROVE_REPLY if approve else Action.REJECT_REPLY
+    return _apply(
+        ctx,
+        ticket_id,
+        action,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"note": note_text},
+    )
+
+
+def follow_up(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    rating: Satisfaction | str,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    satisfaction = Satisfaction.parse(rating, "rating")
+    note_text = _note(note, required=False)
+
+    def mutate(ticket: Ticket) -> None:
+        ticket.satisfaction = satisfaction
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.FOLLOW_UP,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"rating": satisfaction.value, "score": satisfaction.score, "note": note_text},
+    )
+
+
+def close(
+    ctx: Context, ticket_id: int, *, note: str | None = None, expected_version: int | None = None
+) -> Ticket:
+    note_text = _note(note, required=False)
+
+    def mutate(ticket: Ticket) -> None:
+        ticket.closed_at = ctx.now
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.CLOSE,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"note": note_text},
+    )
+
+
+def reopen(
+    ctx: Context, ticket_id: int, *, reason: str, expected_version: int | None = None
+) -> Ticket:
+    """重办: back to the same lead agency with fresh clocks; the history stays in the events."""
+    text = _note(reason, "reason")
+
+    def mutate(ticket: Ticket) -> dict[str, Any]:
+        if ticket.lead_agency_id is None:
+            raise ActionNotAllowed(
+                "直办工单没有承办单位，不能重办",
+                action=Action.REOPEN.value,
+                state=ticket.state.value,
+            )
+        due = deadlines.dispatch_deadlines(
+            ctx.now, ticket.priority, ticket.call.nature, ctx.calendar
+        )
+        ticket.reopen_count += 1
+        ticket.dispatched_at = ctx.now
+        ticket.signed_at = None
+        ticket.replied_at = None
+        ticket.closed_at = None
+        ticket.satisfaction = None
+        ticket.extension_working_days = 0
+        ticket.sign_for_due_at = due.sign_for_due_at
+        ticket.reply_due_at = due.reply_due_at
+        return {"reply_due_at": due.reply_due_at.isoformat()}
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.REOPEN,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"reason": text},
+    )
+
+
+def archive(ctx: Context, ticket_id: int, *, expected_version: int | None = None) -> Ticket:
+    return _apply(ctx, ticket_id, Action.ARCHIVE, expected_version=expected_version)
+
+
+def merge(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    into_ticket_id: int,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """合并: a duplicate is closed into the ticket that carries on; both stay searchable."""
+    note_text = _note(note, required=False)
+    if into_ticket_id == ticket_id:
+        raise ValidationError("into_ticket_id", "不能与自身合并")
+    target = get_ticket(ctx, into_ticket_id)
+    if not target.is_open:
+        raise ValidationError("into_ticket_id", f"目标工单已{target.state.label}，不能并入")
+
+    def mutate(ticket: Ticket) -> None:
+        ticket.merged_into_id = target.id
+        ticket.closed_at = ctx.now
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.MERGE,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"into_ticket_id": target.id, "note": note_text},
+    )
+
+
+# --- 催办 / 督办 / 通报: recorded, the state stays -----------------------------------------
+
+
+def chase(
+    ctx: Context, ticket_id: int, *, note: str | None = None, expected_version: int | None = None
+) -> Ticket:
+    return _record(ctx, ticket_id, Action.CHASE, note, required=False, version=expected_version)
+
+
+def supervise(
+    ctx: Context, ticket_id: int, *, note: str, expected_version: int | None = None
+) -> Ticket:
+    return _record(ctx, ticket_id, Action.SUPERVISE, note, required=True, version=expected_version)
+
+
+def criticize(
+    ctx: Context, ticket_id: int, *, note: str, expected_version: int | None = None
+) -> Ticket:
+    return _record(ctx, ticket_id, Action.CRITICIZE, note, required=True, version=expected_version)
+
+
+def _record(
+    ctx: Context,
+    ticket_id: int,
+    action: Action,
+    note: str | None,
+    *,
+    required: bool,
+    version: int | None,
+) -> Ticket:
+    note_text = _note(note, required=required)
+    return _apply(ctx, ticket_id, action, expected_version=version, payload={"note": note_text})
+
+
+def _last_payload(ctx: Context, ticket_id: int, action: Action) -> dict[str, Any]:
+    payload = ctx.db.scalar(
+        sa.select(TicketEvent.payload)
+        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.action == action)
+        .order_by(TicketEvent.seq.desc())
+        .limit(1)
+    )
+    return dict(payload or {})
+
+
+def history(ctx: Context, ticket_id: int) -> list[TicketEvent]:
+    ticket = get_ticket(ctx, ticket_id)
+    return list(
+        ctx.db.scalars(
+            sa.select(TicketEvent)
+            .where(TicketEvent.ticket_id == ticket.id)
+            .order_by(TicketEvent.seq)
+        )
+    )
