@@ -1,0 +1,60 @@
+"""Thin blueprints. Each request builds one service Context and commits once at the end."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+from hotline.domain.vocabulary import Role
+from hotline.extensions import db
+from hotline.services.context import SYSTEM, Actor, Context
+
+
+def request_context() -> Context:
+    """The service Context of the current request: its session, its user, the app's clock."""
+    actor = (
+        Actor(
+            role=Role(current_user.role),
+            user_id=current_user.user_id,
+            agency_id=current_user.agency_id,
+            name=current_user.display_name,
+        )
+        if current_user.is_authenticated
+        else SYSTEM
+    )
+    return Context(
+        db=db.session,
+        actor=actor,
+        now=current_app.extensions["hotline.clock"].now(),
+        calendar=current_app.extensions["hotline.calendar"],
+    )
+
+
+def register_blueprints(app: Flask) -> None:
+    from hotline.web import auth, console, health
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(console.bp)
+    auth.init_login(app)
+
+    from hotline.domain.clock import to_local
+    from hotline.domain.lifecycle import TicketState
+
+    @app.template_filter("local")
+    def _local(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        from datetime import datetime
+
+        return to_local(value).strftime(fmt) if isinstance(value, datetime) else ""
+
+    @app.context_processor
+    def _globals() -> dict[str, object]:
+        return {"TicketState": TicketState, "Role": Role}
+
+    @app.template_filter("mask_phone")
+    def _mask_phone(value: str | None) -> str:
+        """138****5678: agency staff see enough to recognise a number, not to call it."""
+        if not value:
+            return "—"
+        digits = value.replace(" ", "").replace("-", "")
+        return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"

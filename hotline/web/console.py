@@ -1,0 +1,42 @@
+"""Ticket overview and ticket page with its full event timeline."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import login_required
+
+from hotline.domain.errors import HotlineError, NotFound
+from hotline.domain.lifecycle import TicketState
+from hotline.services import queries, tickets
+from hotline.web import request_context
+
+bp = Blueprint("console", __name__)
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    ctx = request_context()
+    state = request.args.get("state") or None
+    page = request.args.get("page", "1")
+    try:
+        listing = queries.list_tickets(ctx, state=state, page=int(page) if page.isdigit() else 0)
+    except HotlineError as exc:
+        abort(400, exc.message)
+    return render_template(
+        "dashboard.html",
+        counts=queries.state_counts(ctx),
+        listing=listing,
+        current_state=TicketState(state) if state else None,
+    )
+
+
+@bp.get("/tickets/<int:ticket_id>")
+@login_required
+def ticket(ticket_id: int):
+    ctx = request_context()
+    try:
+        item = tickets.get_ticket(ctx, ticket_id)
+    except NotFound:
+        abort(404)
+    return render_template("ticket.html", ticket=item, events=tickets.history(ctx, ticket_id))
