@@ -1,0 +1,104 @@
+"""The web app: factory, log-in, scoping, pages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hotline import create_app
+from hotline.domain.lifecycle import TicketState
+from tests.factories import PASSWORD
+
+
+def login(client, username: str, password: str = PASSWORD):
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def test_create_app_runs_no_queries(tmp_path) -> None:
+    # An unreachable database must not matter until a request needs it.
+    app = create_app({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none", "SECRET_KEY": "x"})
+    assert app.config["DATABASE_URL"].endswith("/none")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+    assert app.test_client().get("/readyz").status_code == 503
+
+
+def test_readyz_with_a_database(client) -> None:
+    assert client.get("/readyz").json == {"status": "ready"}
+
+
+def test_pages_need_login(client) -> None:
+    response = client.get("/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client, city) -> None:
+    wrong = login(client, "taker", "not the password").get_data(as_text=True)
+    unknown = login(client, "nobody", "not the password").get_data(as_text=True)
+    assert "用户名或密码错误" in wrong and "用户名或密码错误" in unknown
+    assert client.get("/").status_code == 302
+
+
+def test_login_then_dashboard_counts_states(client, city) -> None:
+    city.dispatched()
+    city.new_ticket()
+    city.db.commit()
+    response = login(client, "boss")
+    assert response.status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assert "工单总览" in page
+    for state in TicketState:
+        assert f'data-state="{state.value}"' in page
+    assert re.search(r"待签收 <b>1</b>", page) and re.search(r"已受理 <b>1</b>", page)
+
+
+def test_open_redirect_is_refused(client, city) -> None:
+    city.db.commit()
+    response = client.post(
+        "/login?next=//evil.example/", data={"username": "boss", "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/"
+
+
+def test_ticket_page_shows_timeline_and_masks_phone_for_agency(client, city) -> None:
+    ticket = city.signed(caller_number="13812345678", caller_name="王先生")
+    city.db.commit()
+    login(client, "hstaff")
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert ticket.number in page
+    assert "138****5678" in page and "13812345678" not in page
+    assert page.count('data-action="') == 3  # create, dispatch, sign_for
+
+
+def test_confidential_caller_is_hidden(client, city) -> None:
+    ticket = city.dispatched(
+        caller_number="13812345678", caller_name="李女士", is_confidential=True
+    )
+    city.db.commit()
+    login(client, "boss")
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert "保密工单" in page and "李女士" not in page and "5678" not in page
+
+
+def test_other_agency_gets_404(client, city) -> None:
+    ticket = city.dispatched()
+    city.db.commit()
+    login(client, "ustaff")
+    assert client.get(f"/tickets/{ticket.id}").status_code == 404
+    assert ticket.summary not in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query", ["?state=bogus", "?page=0"])
+def test_bad_filters_are_a_400(client, city, query) -> None:
+    city.db.commit()
+    login(client, "boss")
+    assert client.get("/" + query).status_code == 400
+
+
+def test_login_form_needs_csrf_when_enabled(app, city) -> None:
+    city.db.commit()
+    app.config["WTF_CSRF_ENABLED"] = True
+    client = app.test_client()
+    response = client.post("/login", data={"username": "boss", "password": PASSWORD})
+    assert response.status_code == 400
