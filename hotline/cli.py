@@ -1,0 +1,141 @@
+"""The `hotline` command: a Flask CLI group with the platform's own commands.
+
+Each command that changes data commits once at the end, like a web request.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from hotline import migrate
+
+
+def _create_app() -> Flask:
+    from hotline import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main() -> None:
+    """110 / 12345 联动平台 — hotline transfer platform."""
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema migrations (Alembic)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    migrate.upgrade(current_app.config["DATABASE_URL"], revision=revision)
+    click.echo(f"数据库已升级到 {revision}：{_safe_url()}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ('base' removes every table)."""
+    migrate.downgrade(current_app.config["DATABASE_URL"], revision=revision)
+    click.echo(f"数据库已回退到 {revision}")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current() -> None:
+    """Show the revision the database is at."""
+    from alembic import command
+
+    command.current(migrate.alembic_config(current_app.config["DATABASE_URL"]))
+
+
+@click.command("seed-demo")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder with citizen_messages/*.csv (default: ../shared/data when it exists).",
+)
+@click.option("--tickets", default=300, show_default=True, type=click.IntRange(20, 20_000))
+@click.option("--seed", default=2026, show_default=True, help="Random seed: same seed, same city.")
+@with_appcontext
+def seed_demo(data_dir: Path | None, tickets: int, seed: int) -> None:
+    """Fill an empty database with a demo city: agencies, users and tickets in every state."""
+    from hotline.demo.seed import DemoAlreadySeeded, seed_demo_city
+    from hotline.extensions import db
+
+    try:
+        summary = seed_demo_city(
+            db.session,
+            clock=current_app.extensions["hotline.clock"],
+            calendar=current_app.extensions["hotline.calendar"],
+            data_dir=data_dir,
+            tickets=tickets,
+            seed=seed,
+        )
+    except DemoAlreadySeeded as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(summary.describe())
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Development server (use gunicorn in production: see README)."""
+    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Prepare the database and print logins only.")
+@with_appcontext
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """One command: migrate, seed the demo city if empty, print URL and logins, serve."""
+    from hotline.demo.seed import DEMO_PASSWORD, demo_logins, is_seeded, seed_demo_city
+    from hotline.extensions import db
+
+    migrate.upgrade(current_app.config["DATABASE_URL"])
+    if not is_seeded(db.session):
+        summary = seed_demo_city(
+            db.session,
+            clock=current_app.extensions["hotline.clock"],
+            calendar=current_app.extensions["hotline.calendar"],
+        )
+        db.session.commit()
+        click.echo(summary.describe())
+    click.echo(f"\n平台地址 URL: http://{host}:{port}/")
+    click.echo(f"演示账号 demo logins (密码 password: {DEMO_PASSWORD}):")
+    for username, description in demo_logins(db.session):
+        click.echo(f"  {username:<14} {description}")
+    db.session.close()
+    if not no_serve:
+        click.echo("\n按 Ctrl+C 停止 (Ctrl+C to stop)")
+        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+def _safe_url() -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, seed_demo, serve, demo):
+        app.cli.add_command(command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

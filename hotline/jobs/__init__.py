@@ -1,0 +1,1 @@
+"""The scheduler process and its jobs (idempotent; work is claimed with conditional UPDATEs)."""

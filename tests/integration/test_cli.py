@@ -1,0 +1,103 @@
+"""The `hotline` command on a real SQLite file: migrate, seed the demo city, refuse to re-seed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from hotline import create_app
+from hotline.domain.clock import FixedClock
+from hotline.domain.lifecycle import TicketState
+from hotline.models import Agency, Ticket, TicketEvent, User
+from hotline.models.engine import make_engine
+
+SHARED_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+
+
+@pytest.fixture
+def file_app(tmp_path: Path):
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+            "SECRET_KEY": "x",
+            "CLOCK": FixedClock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC)),
+        }
+    )
+    yield app
+    make_engine(app.config["DATABASE_URL"]).dispose()
+
+
+def counts(app) -> tuple[Counter, int, int, int]:
+    engine = make_engine(app.config["DATABASE_URL"])
+    with Session(engine) as db:
+        states = Counter(db.scalars(sa.select(Ticket.state)))
+        agencies = db.scalar(sa.select(sa.func.count()).select_from(Agency))
+        users = db.scalar(sa.select(sa.func.count()).select_from(User))
+        events = db.scalar(sa.select(sa.func.count()).select_from(TicketEvent))
+    engine.dispose()
+    return states, agencies, users, events
+
+
+def test_upgrade_then_seed_demo_fills_every_state(file_app, tmp_path: Path) -> None:
+    runner = file_app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    # An empty data folder: the project's own demo calls must be enough (a user's fresh install).
+    result = runner.invoke(args=["seed-demo", "--tickets", "60", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "60 张工单" in result.output
+    states, agencies, users, events = counts(file_app)
+    assert set(states) == set(TicketState)
+    assert sum(states.values()) == 60
+    assert agencies >= 20 and users >= agencies
+    assert events > 60 * 2
+
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code != 0 and "已有数据" in again.output
+    assert counts(file_app)[0] == states  # nothing added
+
+
+def test_seed_is_reproducible_for_a_seed(tmp_path: Path) -> None:
+    outputs = []
+    for name in ("a", "b"):
+        app = create_app(
+            {
+                "DATABASE_URL": f"sqlite:///{tmp_path / name}.db",
+                "SECRET_KEY": "x",
+                "CLOCK": FixedClock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC)),
+            }
+        )
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+        args = ["seed-demo", "--tickets", "30", "--seed", "7", "--data-dir", str(tmp_path)]
+        outputs.append(runner.invoke(args=args).output)
+    assert outputs[0] == outputs[1]
+
+
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason="shared data folder not present")
+def test_seed_uses_real_messages_when_the_shared_data_is_there(file_app) -> None:
+    runner = file_app.test_cli_runner()
+    runner.invoke(args=["db", "upgrade"])
+    result = runner.invoke(args=["seed-demo", "--tickets", "120", "--data-dir", str(SHARED_DATA)])
+    assert result.exit_code == 0, result.output
+    assert "其中 0 张" not in result.output
+
+
+def test_demo_without_serving_prints_url_and_logins(file_app) -> None:
+    result = file_app.test_cli_runner().invoke(args=["demo", "--no-serve", "--port", "5055"])
+    assert result.exit_code == 0, result.output
+    assert "http://127.0.0.1:5055/" in result.output
+    assert "hotline-demo" in result.output and "supervisor" in result.output
+    # A second run keeps the data and does not seed again.
+    again = file_app.test_cli_runner().invoke(args=["demo", "--no-serve"])
+    assert again.exit_code == 0 and "演示数据已生成" not in again.output
+
+
+def test_bad_arguments_are_clear(file_app) -> None:
+    result = file_app.test_cli_runner().invoke(args=["seed-demo", "--tickets", "5"])
+    assert result.exit_code == 2 and "5 is not in the range" in result.output
