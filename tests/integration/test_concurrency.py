@@ -1,4 +1,4 @@
-"""Two sessions change the same ticket at once: one wins, the other gets a conflict, nothing is lost.
+"""Two sessions change one ticket at once: one wins, the other gets a conflict, nothing is lost.
 
 These tests commit for real, so each gets a database of its own.
 """
@@ -99,7 +99,7 @@ def test_writer_blocked_on_the_row_lock_gets_a_conflict_after_the_winner_commits
         try:
             svc.chase(Context(db=loser, actor=boss, now=NOW), ticket_id, note="催办")
             outcome.append(None)
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+        except BaseException as exc:
             outcome.append(exc)
 
     thread = threading.Thread(target=contend)

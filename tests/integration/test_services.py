@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -81,7 +82,7 @@ def test_full_closed_loop_records_every_step(city, db) -> None:
         Action.ARCHIVE,
     ]
     assert [e.seq for e in log] == list(range(1, 10)) and ticket.version == 9
-    assert all(a.to_state == b.from_state for a, b in zip(log, log[1:], strict=False))
+    assert all(a.to_state == b.from_state for a, b in itertools.pairwise(log))
     assert log[2].actor_id == city.housing_staff.id and log[2].actor_role is Role.AGENCY_STAFF
     assert log[4].payload == {
         "contacted_caller": True,
@@ -431,17 +432,18 @@ def test_events_are_append_only_in_orm_and_database(city, db, connection) -> Non
         "UPDATE ticket_events SET seq = 99",
         "DELETE FROM ticket_events",
     ):
-        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
-            with connection.begin_nested():
-                connection.exec_driver_sql(statement)
+        with (
+            pytest.raises(sa.exc.DatabaseError, match="append-only"),
+            connection.begin_nested(),
+        ):
+            connection.exec_driver_sql(statement)
 
 
 def test_database_keeps_is_open_true_to_state(city, db, connection) -> None:
     ticket = city.dispatched()
     db.commit()
-    with pytest.raises(sa.exc.IntegrityError):
-        with connection.begin_nested():
-            connection.execute(
-                sa.text("UPDATE tickets SET is_open = :v WHERE id = :id"),
-                {"v": False, "id": ticket.id},
-            )
+    with pytest.raises(sa.exc.IntegrityError), connection.begin_nested():
+        connection.execute(
+            sa.text("UPDATE tickets SET is_open = :v WHERE id = :id"),
+            {"v": False, "id": ticket.id},
+        )
