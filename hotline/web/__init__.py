@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Flask, current_app
 from flask_login import current_user
 
+from hotline.domain.clock import to_local
+from hotline.domain.lifecycle import TicketState
 from hotline.domain.vocabulary import Role
 from hotline.extensions import db
 from hotline.services.context import SYSTEM, Actor, Context
@@ -38,13 +42,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(console.bp)
     auth.init_login(app)
 
-    from hotline.domain.clock import to_local
-    from hotline.domain.lifecycle import TicketState
-
     @app.template_filter("local")
     def _local(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
-        from datetime import datetime
-
+        """Stored UTC shown as Beijing time, the only time people here read."""
         return to_local(value).strftime(fmt) if isinstance(value, datetime) else ""
 
     @app.context_processor
