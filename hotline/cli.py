@@ -94,7 +94,7 @@ def seed_demo(data_dir: Path | None, tickets: int, seed: int) -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Development server (use gunicorn in production: see README)."""
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    _run_development_server(host, port)
 
 
 @click.command("demo")
@@ -123,7 +123,14 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     db.session.close()
     if not no_serve:
         click.echo("\n按 Ctrl+C 停止 (Ctrl+C to stop)")
-        current_app.run(host=host, port=port, debug=False, use_reloader=False)
+        _run_development_server(host, port)
+
+
+def _run_development_server(host: str, port: int) -> None:
+    # Flask ignores app.run() inside its own CLI, so serve through Werkzeug directly.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), threaded=True)
 
 
 def _safe_url() -> str:

@@ -95,6 +95,27 @@ STATE_WEIGHTS: dict[TicketState, int] = {
 }
 
 
+# How long ago (days) a ticket that ended in each state was received: long enough for its
+# story to have happened, short enough that open tickets still sit near their deadlines.
+STATE_AGE_DAYS: dict[TicketState, tuple[float, float]] = {
+    TicketState.RECEIVED: (0.05, 0.5),
+    TicketState.DISPATCHED: (0.1, 2),
+    TicketState.RETURN_REQUESTED: (0.2, 1.5),
+    TicketState.RETURNED: (0.3, 3),
+    TicketState.SIGNED: (0.3, 3),
+    TicketState.IN_PROGRESS: (1, 8),
+    TicketState.EXTENSION_REQUESTED: (1, 6),
+    TicketState.SUSPENSION_REQUESTED: (1, 6),
+    TicketState.SUSPENDED: (2, 12),
+    TicketState.REPLIED: (3, 10),
+    TicketState.AWAITING_FOLLOW_UP: (3, 12),
+    TicketState.FOLLOWED_UP: (4, 14),
+    TicketState.CLOSED: (5, 40),
+    TicketState.ARCHIVED: (10, 60),
+    TicketState.MERGED: (1, 20),
+}
+
+
 class DemoAlreadySeeded(RuntimeError):
     pass
 
@@ -131,11 +152,26 @@ def is_seeded(db: Session) -> bool:
     return db.scalar(sa.select(sa.func.count()).select_from(Agency)) != 0
 
 
+# The logins worth trying first: one per role, and agencies with many demo tickets.
+SHOWCASE_USERS = (
+    "supervisor",
+    "calltaker",
+    "calltaker110",
+    "housing",
+    "urban-mgmt",
+    "police110",
+    "admin",
+)
+
+
 def demo_logins(db: Session) -> list[tuple[str, str]]:
-    users = db.scalars(sa.select(User).order_by(User.id).limit(7)).all()
+    users = {
+        u.username: u for u in db.scalars(sa.select(User).where(User.username.in_(SHOWCASE_USERS)))
+    }
     return [
-        (u.username, f"{u.role.label}{'（' + u.agency.name + '）' if u.agency else ''}")
-        for u in users
+        (name, f"{u.role.label}{'（' + u.agency.name + '）' if u.agency else ''}")
+        for name in SHOWCASE_USERS
+        if (u := users.get(name)) is not None
     ]
 
 
@@ -272,7 +308,8 @@ def seed_demo_city(
     open_ids: list[int] = []
     for index, target in enumerate(plan):
         demo = calls[index % len(calls)]
-        received = now - timedelta(minutes=rng.randint(90, 30 * 24 * 60))
+        low, high = STATE_AGE_DAYS[target]
+        received = now - timedelta(minutes=rng.randint(int(low * 1440), int(high * 1440)))
         story = _Story(db, calendar, rng, received, now, people, staff)
         ticket = story.play(demo, target, open_ids)
         if ticket.is_open:

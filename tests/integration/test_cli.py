@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -101,3 +101,40 @@ def test_demo_without_serving_prints_url_and_logins(file_app) -> None:
 def test_bad_arguments_are_clear(file_app) -> None:
     result = file_app.test_cli_runner().invoke(args=["seed-demo", "--tickets", "5"])
     assert result.exit_code == 2 and "5 is not in the range" in result.output
+
+
+def test_serve_starts_a_real_server(file_app, monkeypatch) -> None:
+    # Flask silently ignores app.run() inside its CLI; serve must hand the app to Werkzeug.
+    started = []
+    monkeypatch.setattr(
+        "werkzeug.serving.run_simple",
+        lambda host, port, app, **kw: started.append((host, port, app)),
+    )
+    result = file_app.test_cli_runner().invoke(args=["serve", "--port", "5099"])
+    assert result.exit_code == 0, result.output
+    assert started == [("127.0.0.1", 5099, file_app)]
+
+
+def test_demo_stories_happen_in_the_past_and_in_order(file_app, tmp_path: Path) -> None:
+    runner = file_app.test_cli_runner()
+    runner.invoke(args=["db", "upgrade"])
+    runner.invoke(args=["seed-demo", "--tickets", "80", "--data-dir", str(tmp_path)])
+    now = file_app.extensions["hotline.clock"].now()
+    engine = make_engine(file_app.config["DATABASE_URL"])
+    with Session(engine) as db:
+        log = db.execute(
+            sa.select(TicketEvent.ticket_id, TicketEvent.seq, TicketEvent.occurred_at).order_by(
+                TicketEvent.ticket_id, TicketEvent.seq
+            )
+        ).all()
+    engine.dispose()
+    assert all(at < now for _, _, at in log)
+    by_ticket: dict[int, list] = {}
+    for ticket_id, seq, at in log:
+        by_ticket.setdefault(ticket_id, []).append((seq, at))
+    for steps in by_ticket.values():
+        assert [s for s, _ in steps] == list(range(1, len(steps) + 1))
+        assert [a for _, a in steps] == sorted(a for _, a in steps)
+    # Stories are spread out, not squeezed against "now".
+    squeezed = sum(1 for _, _, at in log if now - at < timedelta(minutes=2))
+    assert squeezed < len(log) * 0.05
