@@ -35,12 +35,13 @@ def request_context() -> Context:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import auth, console, health
+    from hotline.web import auth, console, errors, health
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
     auth.init_login(app)
+    errors.register_error_handlers(app)
 
     @app.template_filter("local")
     def _local(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:

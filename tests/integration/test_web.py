@@ -102,3 +102,26 @@ def test_login_form_needs_csrf_when_enabled(app, city) -> None:
     client = app.test_client()
     response = client.post("/login", data={"username": "boss", "password": PASSWORD})
     assert response.status_code == 400
+
+
+def test_not_found_is_a_chinese_page_and_json_for_api_clients(client, city) -> None:
+    city.db.commit()
+    login(client, "boss")
+    page = client.get("/tickets/424242")
+    assert page.status_code == 404 and "不存在" in page.get_data(as_text=True)
+    api = client.get("/tickets/424242", headers={"Accept": "application/json"})
+    assert api.status_code == 404 and api.json["message"]
+
+
+def test_unexpected_errors_do_not_leak_a_trace(app, client, city, monkeypatch) -> None:
+    city.db.commit()
+    login(client, "boss")
+
+    def boom(*_a, **_k):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("hotline.services.queries.state_counts", boom)
+    response = client.get("/")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "系统内部错误" in body and "secret internals" not in body and "Traceback" not in body
