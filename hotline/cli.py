@@ -139,6 +139,15 @@ def _safe_url() -> str:
     return make_url(current_app.config["DATABASE_URL"]).render_as_string(hide_password=True)
 
 
+def _add_classifier_commands() -> None:
+    from classifier.cli import group
+
+    main.add_command(group)
+
+
+_add_classifier_commands()
+
+
 def register_commands(app: Flask) -> None:
     for command in (db_group, seed_demo, serve, demo):
         app.cli.add_command(command)

@@ -1,0 +1,77 @@
+"""The scikit-learn pipelines, each built by one function (scikit-learn's own convention).
+
+normalise → features (character n-grams, jieba word n-grams, or both) → linear model.
+The police model is calibrated (sigmoid on cross-validated scores) so its probability can be
+thresholded; the category models are multinomial logistic regressions.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from classifier.normalise import normalise
+from classifier.tokenize import tokenize
+
+Features = Literal["char", "word", "both"]
+FEATURE_CHOICES: tuple[Features, ...] = ("char", "word", "both")
+
+
+def normalise_all(texts: list[str]) -> list[str]:
+    return [normalise(t) for t in texts]
+
+
+def char_vectorizer() -> TfidfVectorizer:
+    # 1–3 character n-grams: robust to segmentation errors, ASR slips and unseen words.
+    return TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True, max_features=80_000
+    )
+
+
+def word_vectorizer() -> TfidfVectorizer:
+    return TfidfVectorizer(
+        tokenizer=tokenize,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=(1, 2),
+        min_df=2,
+        sublinear_tf=True,
+        max_features=60_000,
+    )
+
+
+def features(kind: Features) -> FeatureUnion:
+    parts = {"char": [("char", char_vectorizer())], "word": [("word", word_vectorizer())]}
+    chosen = parts["char"] + parts["word"] if kind == "both" else parts[kind]
+    return FeatureUnion(chosen)
+
+
+def police_pipeline(kind: Features = "both", c: float = 4.0, seed: int = 0) -> Pipeline:
+    base = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
+    return Pipeline(
+        [
+            ("normalise", FunctionTransformer(normalise_all)),
+            ("features", features(kind)),
+            # ensemble=False: one model on all data, calibrated on cross-validated scores,
+            # so serving costs one dot product and one sigmoid.
+            ("model", CalibratedClassifierCV(base, method="sigmoid", cv=5, ensemble=False)),
+        ]
+    )
+
+
+def category_pipeline(kind: Features = "both", c: float = 8.0, seed: int = 0) -> Pipeline:
+    return Pipeline(
+        [
+            ("normalise", FunctionTransformer(normalise_all)),
+            ("features", features(kind)),
+            (
+                "model",
+                LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed),
+            ),
+        ]
+    )
