@@ -126,6 +126,23 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         _run_development_server(host, port)
 
 
+@click.group("feedback")
+def feedback_group() -> None:
+    """The classifier's learning loop: labels confirmed by people."""
+
+
+@feedback_group.command("export")
+@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def feedback_export(output: Path) -> None:
+    """Write confirmed labels as corpus rows, for `hotline classifier train --extra FILE`."""
+    from hotline.extensions import db
+    from hotline.services.feedback import export_csv
+
+    count = export_csv(db.session, output)
+    click.echo(f"已导出 {count} 条确认标注到 {output}")
+
+
 def _run_development_server(host: str, port: int) -> None:
     # Flask ignores app.run() inside its own CLI, so serve through Werkzeug directly.
     from werkzeug.serving import run_simple
@@ -149,7 +166,7 @@ _add_classifier_commands()
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_group, seed_demo, serve, demo):
+    for command in (db_group, seed_demo, serve, demo, feedback_group):
         app.cli.add_command(command)
 
 

@@ -10,11 +10,13 @@ because the caller rolls the whole transaction back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
+from classifier.data import POLICE_TYPES
 from hotline.domain import deadlines
 from hotline.domain.errors import (
     ActionNotAllowed,
@@ -263,11 +265,19 @@ def decide_return(
     *,
     approve: bool,
     note: str | None = None,
+    confirmed: ConfirmedLabel | None = None,
     expected_version: int | None = None,
 ) -> Ticket:
+    """Approve or reject a return. A supervisor who approves may confirm the correct category
+    (and whether it is a police matter): that becomes a labelled example for the classifier."""
     note_text = _note(note, required=not approve)
+    if confirmed is not None and not approve:
+        raise ValidationError("confirmed", "只有同意退单时才需要确认正确分类")
+    label = confirmed.validated() if confirmed is not None else None
 
     def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        if label is not None:
+            ticket.category_level1, ticket.category_level2 = label.level1, label.level2
         if approve:
             # Back to 12345 for re-dispatch: it leaves the agency's inbox and clocks stop.
             ticket.return_count += 1
@@ -279,14 +289,57 @@ def decide_return(
             ticket.signed_at = ctx.now
 
     action = Action.APPROVE_RETURN if approve else Action.REJECT_RETURN
+    payload: dict[str, Any] = {"note": note_text}
+    if label is not None:
+        payload["confirmed_label"] = label.as_payload()
     return _apply(
         ctx,
         ticket_id,
         action,
         expected_version=expected_version,
         mutate=mutate,
-        payload={"note": note_text},
+        payload=payload,
     )
+
+
+@dataclass(frozen=True)
+class ConfirmedLabel:
+    """What a person confirmed a call really was: the classifier's learning signal."""
+
+    police: bool
+    level1: str
+    level2: str | None = None
+    police_type: str | None = None
+
+    def validated(self) -> ConfirmedLabel:
+        if not isinstance(self.police, bool):
+            raise ValidationError("confirmed.police", "应为是/否")
+        level1 = clean_text(self.level1, "confirmed.level1", max_chars=32, single_line=True)
+        level2 = clean_text(
+            self.level2, "confirmed.level2", max_chars=64, required=False, single_line=True
+        )
+        police_type = clean_text(
+            self.police_type,
+            "confirmed.police_type",
+            max_chars=16,
+            required=False,
+            single_line=True,
+        )
+        if self.police and police_type not in POLICE_TYPES:
+            raise ValidationError(
+                "confirmed.police_type", f"警情须注明类型：{'、'.join(POLICE_TYPES)}"
+            )
+        if not self.police and police_type:
+            raise ValidationError("confirmed.police_type", "非警情不应有警情类型")
+        return ConfirmedLabel(self.police, level1 or "", level2, police_type)
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "police": self.police,
+            "level1": self.level1,
+            "level2": self.level2,
+            "police_type": self.police_type,
+        }
 
 
 # --- 办理 / 延期 / 挂起 --------------------------------------------------------------------

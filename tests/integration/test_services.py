@@ -447,3 +447,38 @@ def test_database_keeps_is_open_true_to_state(city, db, connection) -> None:
             sa.text("UPDATE tickets SET is_open = :v WHERE id = :id"),
             {"v": False, "id": ticket.id},
         )
+
+
+def test_confirmed_label_on_an_approved_return_feeds_the_classifier(city, db, tmp_path) -> None:
+    from classifier.data import load_corpus
+    from hotline.services.feedback import export_csv
+    from hotline.services.tickets import ConfirmedLabel
+
+    ticket = city.dispatched(transcript="小区门口的井盖不见了，晚上很危险")
+    svc.request_return(
+        city.ctx(city.housing_staff),
+        ticket.id,
+        reason_code="not_our_function",
+        reason="井盖属城管维护",
+        suggested_agency="urban",
+    )
+    with pytest.raises(ValidationError, match="警情须注明类型"):
+        svc.decide_return(
+            city.ctx(city.supervisor),
+            ticket.id,
+            approve=True,
+            confirmed=ConfirmedLabel(police=True, level1="政法"),
+        )
+    svc.decide_return(
+        city.ctx(city.supervisor),
+        ticket.id,
+        approve=True,
+        confirmed=ConfirmedLabel(police=False, level1="城乡建设", level2="城市建设和市政管理"),
+    )
+    db.expire_all()
+    assert db.get(Ticket, ticket.id).category_level1 == "城乡建设"
+    path = tmp_path / "feedback.csv"
+    assert export_csv(db, path) == 1
+    (example,) = load_corpus(tmp_path)
+    assert example.text == "小区门口的井盖不见了，晚上很危险"
+    assert not example.police and example.level2 == "城市建设和市政管理"
