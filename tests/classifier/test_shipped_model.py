@@ -1,0 +1,47 @@
+"""The shipped model must reproduce its model card, on the data it claims, in every CI run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from classifier import artifacts
+from classifier.data import CORPUS_DIR, fingerprint, load_corpus
+from classifier.evaluate import evaluate_bundle
+from classifier.train import split_holdout
+
+pytestmark = pytest.mark.skipif(not artifacts.DEFAULT_MODEL.exists(), reason="no shipped model yet")
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return artifacts.load(artifacts.DEFAULT_MODEL)
+
+
+def test_model_was_trained_on_the_corpus_in_the_repository(shipped) -> None:
+    data = shipped.metadata["data"]
+    corpus = load_corpus(CORPUS_DIR)
+    assert data["authored_examples"] == len(corpus)
+    assert data["authored_sha256"] == fingerprint(corpus), "corpus changed: retrain the model"
+
+
+def test_holdout_metrics_reproduce_the_model_card(shipped) -> None:
+    _, holdout = split_holdout(load_corpus(CORPUS_DIR), shipped.metadata["seed"])
+    report = evaluate_bundle(shipped, holdout)
+    assert json.loads(json.dumps(report)) == json.loads(
+        json.dumps(shipped.metadata["metrics"]["holdout"])
+    )
+
+
+def test_shipped_model_meets_the_police_targets(shipped) -> None:
+    police = shipped.metadata["metrics"]["holdout"]["police"]
+    assert police["police_recall"] >= 0.99
+    assert police["diversion_precision"] >= 0.90
+
+
+def test_model_card_markdown_matches_the_metadata(shipped) -> None:
+    from classifier.model_card import render
+
+    card = artifacts.DEFAULT_MODEL.with_name("MODEL_CARD.md").read_text(encoding="utf-8")
+    assert card == render(shipped.metadata)
