@@ -2,13 +2,16 @@
 
 normalise → features (character n-grams, jieba word n-grams, or both) → linear model.
 The police model is calibrated (sigmoid on cross-validated scores) so its probability can be
-thresholded; the category models are multinomial logistic regressions.
+thresholded; the category models are multinomial logistic regressions. In the shipped bundle
+all models share one fitted feature union (``fit_on_shared``): one analysis per transcript,
+one vocabulary on disk.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
+from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -51,27 +54,44 @@ def features(kind: Features) -> FeatureUnion:
     return FeatureUnion(chosen)
 
 
-def police_pipeline(kind: Features = "both", c: float = 4.0, seed: int = 0) -> Pipeline:
+def police_model(c: float = 4.0, seed: int = 0) -> CalibratedClassifierCV:
     base = LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
+    # ensemble=False: one model on all data, calibrated on cross-validated scores,
+    # so serving costs one dot product and one sigmoid.
+    return CalibratedClassifierCV(base, method="sigmoid", cv=5, ensemble=False)
+
+
+def category_model(c: float = 8.0, seed: int = 0) -> LogisticRegression:
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed)
+
+
+def _pipeline(union: FeatureUnion, model: ClassifierMixin) -> Pipeline:
     return Pipeline(
         [
             ("normalise", FunctionTransformer(normalise_all)),
-            ("features", features(kind)),
-            # ensemble=False: one model on all data, calibrated on cross-validated scores,
-            # so serving costs one dot product and one sigmoid.
-            ("model", CalibratedClassifierCV(base, method="sigmoid", cv=5, ensemble=False)),
+            ("features", union),
+            ("model", model),
         ]
     )
+
+
+def police_pipeline(kind: Features = "both", c: float = 4.0, seed: int = 0) -> Pipeline:
+    return _pipeline(features(kind), police_model(c, seed))
 
 
 def category_pipeline(kind: Features = "both", c: float = 8.0, seed: int = 0) -> Pipeline:
-    return Pipeline(
-        [
-            ("normalise", FunctionTransformer(normalise_all)),
-            ("features", features(kind)),
-            (
-                "model",
-                LogisticRegression(C=c, class_weight="balanced", max_iter=5000, random_state=seed),
-            ),
-        ]
-    )
+    return _pipeline(features(kind), category_model(c, seed))
+
+
+def fit_shared_features(kind: Features, texts: list[str]) -> FeatureUnion:
+    return features(kind).fit(normalise_all(texts))
+
+
+def fit_on_shared(
+    union: FeatureUnion, model: ClassifierMixin, texts: list[str], labels: list[str]
+) -> Pipeline:
+    """Fit only the model on an already fitted feature union; the result is a normal Pipeline."""
+    model.fit(union.transform(normalise_all(texts)), labels)
+    pipeline = _pipeline(union, model)
+    pipeline.named_steps["normalise"].fit(texts[:1])
+    return pipeline

@@ -24,7 +24,16 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from classifier import artifacts, metrics
 from classifier.data import CORPUS_DIR, Example, fingerprint, load_citizen_messages, load_corpus
-from classifier.pipeline import FEATURE_CHOICES, Features, category_pipeline, police_pipeline
+from classifier.pipeline import (
+    FEATURE_CHOICES,
+    Features,
+    category_model,
+    category_pipeline,
+    fit_on_shared,
+    fit_shared_features,
+    police_model,
+    police_pipeline,
+)
 
 REQUIRED_RECALL = 0.99
 # The threshold is chosen on out-of-fold scores for a little more than the requirement, so
@@ -147,15 +156,23 @@ def train(
         n_jobs=N_JOBS,
     )[:, 1]
     threshold = metrics.threshold_for_recall(oof, police_truth, SELECTION_RECALL)
-    police = police_pipeline(features, seed=seed).fit(texts, labels)
 
-    police_train = [e for e in train_set if e.police]
-    police_type = category_pipeline(features, seed=seed).fit(
-        _texts(police_train), [e.police_type for e in police_train]
-    )
+    # One vocabulary for every model, fitted on every training text (no labels involved).
     category_data = list(train_set) + list(real)
-    level1 = category_pipeline(features, seed=seed).fit(
-        _texts(category_data), [e.level1 for e in category_data]
+    union = fit_shared_features(features, _texts(category_data))
+    police = fit_on_shared(union, police_model(seed=seed), texts, list(labels))
+    police_train = [e for e in train_set if e.police]
+    police_type = fit_on_shared(
+        union,
+        category_model(seed=seed),
+        _texts(police_train),
+        [e.police_type for e in police_train],
+    )
+    level1 = fit_on_shared(
+        union,
+        category_model(seed=seed),
+        _texts(category_data),
+        [e.level1 for e in category_data],
     )
     level2_counts = Counter(f"{e.level1}/{e.level2}" for e in train_set if e.level2)
     level2_data = [
@@ -164,8 +181,11 @@ def train(
         if e.level2 and level2_counts[f"{e.level1}/{e.level2}"] >= LEVEL2_MIN_EXAMPLES
     ]
     level2 = (
-        category_pipeline(features, seed=seed).fit(
-            _texts(level2_data), [f"{e.level1}/{e.level2}" for e in level2_data]
+        fit_on_shared(
+            union,
+            category_model(seed=seed),
+            _texts(level2_data),
+            [f"{e.level1}/{e.level2}" for e in level2_data],
         )
         if len({f"{e.level1}/{e.level2}" for e in level2_data}) >= 2
         else None

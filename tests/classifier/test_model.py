@@ -12,7 +12,7 @@ import pytest
 from classifier import artifacts
 from classifier.data import load_corpus
 from classifier.errors import InputError, ModelError
-from classifier.fastpath import LinearScorer
+from classifier.fastpath import FeatureExtractor, LinearHead
 from classifier.metrics import police_metrics, threshold_for_recall
 from classifier.normalise import normalise
 from classifier.predict import Classifier
@@ -35,12 +35,28 @@ def test_police_metrics() -> None:
 
 def test_fast_scorer_matches_scikit_learn(trained, mini_corpus: Path) -> None:
     texts = [e.text for e in load_corpus(mini_corpus)] + ["完全没见过的句子", "井盖 井盖 井盖"]
-    for pipeline in (trained.bundle.police, trained.bundle.police_type, trained.bundle.level1):
-        scorer = LinearScorer(pipeline)
+    bundle = trained.bundle
+    extractor = FeatureExtractor(bundle.police.named_steps["features"])
+    batch = extractor.many([normalise(t) for t in texts])
+    for pipeline in (bundle.police, bundle.police_type, bundle.level1):
+        head = LinearHead(pipeline.named_steps["model"])
         expected = pipeline.predict_proba(texts)
-        actual = np.array([scorer.probabilities(normalise(t)) for t in texts])
-        assert [str(c) for c in pipeline.classes_] == scorer.classes
-        np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12)
+        single = np.array([head.probabilities(extractor(normalise(t))) for t in texts])
+        batched = np.array([head.probabilities(f) for f in batch])
+        assert [str(c) for c in pipeline.classes_] == head.classes
+        np.testing.assert_allclose(single, expected, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(batched, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_all_models_share_one_feature_union(trained) -> None:
+    union = trained.bundle.police.named_steps["features"]
+    for pipeline in (trained.bundle.police_type, trained.bundle.level1):
+        assert pipeline.named_steps["features"] is union
+
+
+def test_batch_prediction_equals_single_prediction(classifier, mini_corpus: Path) -> None:
+    texts = [e.text for e in load_corpus(mini_corpus)] + ["", "hello", "   "]
+    assert classifier.predict_many(texts) == [classifier.predict(t) for t in texts]
 
 
 def test_threshold_and_metadata_are_stored(trained) -> None:
