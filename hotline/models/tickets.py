@@ -33,7 +33,7 @@ class Ticket(Base):
         # The agency inbox: open tickets of one lead agency, most pressing first.
         sa.Index("ix_tickets_inbox", "lead_agency_id", "is_open", "priority_rank", "next_due_at"),
         # The deadline sweep asks only "what is due before T?"; finished tickets hold NULL.
-        sa.Index("ix_tickets_next_due_at", "next_due_at"),
+        sa.Index("ix_tickets_next_due_at", "next_due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

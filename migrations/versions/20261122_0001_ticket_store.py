@@ -118,7 +118,7 @@ def upgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_tickets_call_id'), ['call_id'], unique=False)
         batch_op.create_index('ix_tickets_inbox', ['lead_agency_id', 'is_open', 'priority_rank', 'next_due_at'], unique=False)
-        batch_op.create_index('ix_tickets_next_due_at', ['next_due_at'], unique=False)
+        batch_op.create_index('ix_tickets_next_due_at', ['next_due_at', 'id'], unique=False)
 
     op.create_table('ticket_agencies',
     sa.Column('ticket_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),

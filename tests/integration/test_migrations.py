@@ -31,7 +31,7 @@ def test_schema_has_the_hot_path_indexes(fresh_backend) -> None:
         "priority_rank",
         "next_due_at",
     ]
-    assert indexes["ix_tickets_next_due_at"] == ["next_due_at"]
+    assert indexes["ix_tickets_next_due_at"] == ["next_due_at", "id"]
     uniques = inspector.get_unique_constraints("ticket_events")
     assert {"ticket_id", "seq"} in [set(u["column_names"]) for u in uniques]
 

@@ -408,6 +408,29 @@ def test_inbox_orders_by_priority_then_deadline(city, db) -> None:
     assert [t.id for t in inbox] == [critical.id, urgent.id, normal.id]
     due = queries.due_before(db, city.clock.now() + timedelta(hours=1))
     assert [t.id for t in due] == [critical.id, urgent.id]
+    assert due[0].state is TicketState.DISPATCHED and due[0].lead_agency_id == city.housing.id
+
+
+def test_due_sweep_pages_by_deadline_then_id(city, db) -> None:
+    made = []
+    for _ in range(5):
+        made.append(city.dispatched(urgency="紧急").id)
+        if len(made) % 2:
+            city.later(minutes=1)  # pairs share a deadline: the id breaks the tie
+    horizon = city.clock.now() + timedelta(hours=2)
+    first = queries.due_before(db, horizon, limit=2)
+    rest = queries.due_before(db, horizon, limit=10, after=(first[-1].next_due_at, first[-1].id))
+    assert [t.id for t in first + rest] == [t.id for t in queries.due_before(db, horizon)]
+    assert sorted(t.id for t in first + rest) == sorted(made)
+
+
+def test_inbox_puts_paused_clocks_last_on_every_database(city, db) -> None:
+    paused = city.signed()
+    svc.request_suspension(city.ctx(city.housing_staff), paused.id, reason="等待判决")
+    svc.decide_suspension(city.ctx(city.supervisor), paused.id, approve=True)
+    city.later(minutes=1)
+    running = city.dispatched()
+    assert [t.id for t in queries.agency_inbox(db, city.housing.id)] == [running.id, paused.id]
 
 
 def test_state_counts_cover_every_state(city, db) -> None:
