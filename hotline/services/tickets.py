@@ -123,6 +123,33 @@ def _conflict(ticket_id: int) -> ConflictError:
     return ConflictError("该工单已被他人更新，请刷新后重试；本次操作未保存", ticket_id=ticket_id)
 
 
+def _decision_note(note: object, approve: bool) -> str | None:
+    # An approval may be silent; a rejection must tell the agency why.
+    return _note(note, required=not approve)
+
+
+def _decide(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    approve: bool,
+    actions: tuple[Action, Action],
+    note: str | None,
+    mutate: Mutation | None,
+    expected_version: int | None,
+    payload: dict[str, Any] | None = None,
+) -> Ticket:
+    """The 12345 side's approve / reject of an agency's request (退单, 延期, 挂起, 答复审核)."""
+    return _apply(
+        ctx,
+        ticket_id,
+        actions[0] if approve else actions[1],
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"note": note, **(payload or {})},
+    )
+
+
 def _note(value: object, field: str = "note", *, required: bool = True) -> str | None:
     return clean_text(value, field, max_chars=MAX_NOTE_CHARS, required=required)
 
@@ -270,7 +297,7 @@ def decide_return(
 ) -> Ticket:
     """Approve or reject a return. A supervisor who approves may confirm the correct category
     (and whether it is a police matter): that becomes a labelled example for the classifier."""
-    note_text = _note(note, required=not approve)
+    note_text = _decision_note(note, approve)
     if confirmed is not None and not approve:
         raise ValidationError("confirmed", "只有同意退单时才需要确认正确分类")
     label = confirmed.validated() if confirmed is not None else None
@@ -288,17 +315,15 @@ def decide_return(
         elif ticket.signed_at is None:
             ticket.signed_at = ctx.now
 
-    action = Action.APPROVE_RETURN if approve else Action.REJECT_RETURN
-    payload: dict[str, Any] = {"note": note_text}
-    if label is not None:
-        payload["confirmed_label"] = label.as_payload()
-    return _apply(
+    return _decide(
         ctx,
         ticket_id,
-        action,
-        expected_version=expected_version,
+        approve=approve,
+        actions=(Action.APPROVE_RETURN, Action.REJECT_RETURN),
+        note=note_text,
         mutate=mutate,
-        payload=payload,
+        expected_version=expected_version,
+        payload={"confirmed_label": label.as_payload()} if label is not None else None,
     )
 
 
@@ -402,7 +427,7 @@ def decide_extension(
     note: str | None = None,
     expected_version: int | None = None,
 ) -> Ticket:
-    note_text = _note(note, required=not approve)
+    note_text = _decision_note(note, approve)
 
     def mutate(ticket: Ticket) -> dict[str, Any] | None:
         if not approve:
@@ -414,14 +439,14 @@ def decide_extension(
         ticket.extension_working_days += days
         return {"working_days": days, "reply_due_at": ticket.reply_due_at.isoformat()}
 
-    action = Action.APPROVE_EXTENSION if approve else Action.REJECT_EXTENSION
-    return _apply(
+    return _decide(
         ctx,
         ticket_id,
-        action,
-        expected_version=expected_version,
+        approve=approve,
+        actions=(Action.APPROVE_EXTENSION, Action.REJECT_EXTENSION),
+        note=note_text,
         mutate=mutate,
-        payload={"note": note_text},
+        expected_version=expected_version,
     )
 
 
@@ -454,20 +479,20 @@ def decide_suspension(
     note: str | None = None,
     expected_version: int | None = None,
 ) -> Ticket:
-    note_text = _note(note, required=not approve)
+    note_text = _decision_note(note, approve)
 
     def mutate(ticket: Ticket) -> dict[str, Any] | None:
         if approve:
             ticket.suspended_at = ctx.now
 
-    action = Action.APPROVE_SUSPENSION if approve else Action.REJECT_SUSPENSION
-    return _apply(
+    return _decide(
         ctx,
         ticket_id,
-        action,
-        expected_version=expected_version,
+        approve=approve,
+        actions=(Action.APPROVE_SUSPENSION, Action.REJECT_SUSPENSION),
+        note=note_text,
         mutate=mutate,
-        payload={"note": note_text},
+        expected_version=expected_version,
     )
 
 
@@ -533,20 +558,20 @@ def review_reply(
     note: str | None = None,
     expected_version: int | None = None,
 ) -> Ticket:
-    note_text = _note(note, required=not approve)
+    note_text = _decision_note(note, approve)
 
     def mutate(ticket: Ticket) -> None:
         if not approve:
             ticket.replied_at = None
 
-    action = Action.APPROVE_REPLY if approve else Action.REJECT_REPLY
-    return _apply(
+    return _decide(
         ctx,
         ticket_id,
-        action,
-        expected_version=expected_version,
+        approve=approve,
+        actions=(Action.APPROVE_REPLY, Action.REJECT_REPLY),
+        note=note_text,
         mutate=mutate,
-        payload={"note": note_text},
+        expected_version=expected_version,
     )
 
 
