@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -77,22 +78,31 @@ def evaluate_file(
     return report
 
 
+def _width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _width(text))
+
+
 def format_report(report: dict[str, Any]) -> str:
     lines = [f"数据：{report['data']}（{report['n']} 条，任务 {report['task']}）", ""]
-    width = max(len(label) for label in report["labels"]) + 2
-    lines.append(f"{'类别':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
+    width = max(_width(label) for label in report["labels"]) + 2
+    lines.append(f"{_pad('类别', width)}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>9}")
     for label, row in report["per_class"].items():
         lines.append(
-            f"{label:<{width}}{row['precision']:>10.4f}{row['recall']:>10.4f}"
+            f"{_pad(label, width)}{row['precision']:>10.4f}{row['recall']:>10.4f}"
             f"{row['f1']:>10.4f}{row['support']:>9}"
         )
     lines += ["", f"macro-F1 {report['macro_f1']:.4f}   accuracy {report['accuracy']:.4f}", ""]
-    lines.append("混淆矩阵（行为真实类别，列为预测类别）：")
-    lines.append(" " * width + "".join(f"{i:>6}" for i in range(len(report["labels"]))))
+    lines.append("混淆矩阵（行为真实类别，列为预测类别的编号）：")
+    lines.append(" " * (width + 3) + "".join(f"{i:>5}" for i in range(len(report["labels"]))))
     for i, (label, row) in enumerate(
         zip(report["labels"], report["confusion_matrix"], strict=True)
     ):
-        lines.append(f"{i:>2} {label:<{width - 3}}" + "".join(f"{n:>6}" for n in row))
+        lines.append(f"{i:>2} {_pad(label, width)}" + "".join(f"{n:>5}" for n in row))
     if "police" in report:
         p = report["police"]
         lines += [

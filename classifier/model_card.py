@@ -50,7 +50,9 @@ def render(meta: dict[str, Any]) -> str:
             "| category macro-F1 on real messages |",
             "|---|---|---|---|",
         ]
-        for kind, entry in meta["feature_comparison"].items():
+        comparison = meta["feature_comparison"]
+        for kind in sorted(comparison, key=("char", "word", "both").index):
+            entry = comparison[kind]
             lines.append(
                 f"| {kind} | {_pct(entry.get('police_diversion_rate_at_recall_0.99'))} "
                 f"| {_pct(entry.get('police_diversion_precision'))} "

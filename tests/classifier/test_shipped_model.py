@@ -45,3 +45,22 @@ def test_model_card_markdown_matches_the_metadata(shipped) -> None:
 
     card = artifacts.DEFAULT_MODEL.with_name("MODEL_CARD.md").read_text(encoding="utf-8")
     assert card == render(shipped.metadata)
+
+
+SHARED_MESSAGES = (
+    CORPUS_DIR.parent.parent.parent / "shared" / "data" / "citizen_messages" / "messages_sample.csv"
+)
+
+
+@pytest.mark.skipif(not SHARED_MESSAGES.exists(), reason="shared data folder not present")
+def test_real_message_macro_f1_reproduces_the_model_card(shipped) -> None:
+    """Re-runs the card's cross-validation (about a minute on two cores)."""
+    from classifier.data import load_citizen_messages
+    from classifier.train import real_message_macro_f1
+
+    meta = shipped.metadata
+    train_set, _ = split_holdout(load_corpus(CORPUS_DIR), meta["seed"])
+    real = load_citizen_messages(SHARED_MESSAGES)
+    assert meta["data"]["real_messages_sha256"] == fingerprint(real)
+    score = real_message_macro_f1(train_set, real, meta["features"], meta["seed"])
+    assert score == meta["metrics"]["real_messages_level1_macro_f1_cv5"]
