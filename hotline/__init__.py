@@ -10,8 +10,8 @@ from typing import Any
 from flask import Flask
 
 from hotline.config import DEFAULTS, from_environment, parse_dates
+from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import Clock, SystemClock
-from hotline.domain.deadlines import WorkingCalendar
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -32,10 +32,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     clock: Clock = app.config.get("CLOCK") or SystemClock()
     app.extensions["hotline.clock"] = clock
-    app.extensions["hotline.calendar"] = WorkingCalendar.with_overrides(
+    app.extensions["hotline.calendar"] = calendar = WorkingCalendar.chinese(
         holidays=parse_dates(app.config["CITY_EXTRA_HOLIDAYS"], "CITY_EXTRA_HOLIDAYS"),
         workdays=parse_dates(app.config["CITY_EXTRA_WORKDAYS"], "CITY_EXTRA_WORKDAYS"),
     )
+
+    for warning in calendar.warnings(clock.now().date()):
+        app.logger.warning("calendar: %s", warning)
 
     from hotline.extensions import csrf, db, login_manager
 

@@ -20,8 +20,8 @@ import yaml
 from sqlalchemy.orm import Session
 
 from hotline.config import PROJECT_ROOT
+from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import Clock
-from hotline.domain.deadlines import WorkingCalendar
 from hotline.domain.lifecycle import TicketState
 from hotline.domain.vocabulary import AgencyKind, Direction, Role, Satisfaction, Urgency
 from hotline.models import Agency, Ticket, User

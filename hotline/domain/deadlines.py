@@ -1,53 +1,19 @@
 """Feedback deadlines, computed from stored facts (when dispatched, urgency, nature) and a calendar.
 
-This is the first, deliberately small policy set: the defaults of domain.md section 4 on a
-weekend-only calendar with city overrides. Holiday data and per-category policies plug in
-through ``WorkingCalendar`` and ``DeadlinePolicy`` without changing callers.
+This is the first, deliberately small policy set: the defaults of domain.md section 4 on the
+working calendar of hotline.domain.calendar. Per-category policies plug in through
+``DeadlinePolicy`` without changing callers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 
+from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import CHINA_TZ, ensure_aware
 from hotline.domain.lifecycle import TicketState
 from hotline.domain.vocabulary import Nature, Urgency
-
-
-@dataclass(frozen=True)
-class WorkingCalendar:
-    """Which local dates are working days: Monday–Friday, minus holidays, plus make-up workdays."""
-
-    holidays: frozenset[date] = field(default_factory=frozenset)
-    workdays: frozenset[date] = field(default_factory=frozenset)
-
-    @classmethod
-    def with_overrides(
-        cls, holidays: Iterable[date] = (), workdays: Iterable[date] = ()
-    ) -> WorkingCalendar:
-        return cls(frozenset(holidays), frozenset(workdays))
-
-    def is_working_day(self, day: date) -> bool:
-        if day in self.workdays:
-            return True
-        if day in self.holidays:
-            return False
-        return day.weekday() < 5
-
-    def add_working_days(self, start: date, days: int) -> date:
-        """The ``days``-th working day after ``start``, not counting ``start`` (次日起算)."""
-        if days < 0:
-            raise ValueError("days must be >= 0")
-        current = start
-        remaining = days
-        while remaining:
-            current += timedelta(days=1)
-            if self.is_working_day(current):
-                remaining -= 1
-        return current
-
 
 END_OF_WORKING_DAY = time(23, 59, 59)
 

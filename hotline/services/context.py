@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import ensure_aware
-from hotline.domain.deadlines import WorkingCalendar
 from hotline.domain.vocabulary import Role
 from hotline.models import User
 
@@ -35,7 +35,7 @@ class Context:
     db: Session
     actor: Actor
     now: datetime
-    calendar: WorkingCalendar = field(default_factory=WorkingCalendar)
+    calendar: WorkingCalendar = field(default_factory=WorkingCalendar.chinese)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now", ensure_aware(self.now))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from flask_login import login_required
 
+from hotline.domain.clock import to_local
 from hotline.domain.errors import HotlineError, NotFound
 from hotline.domain.lifecycle import TicketState
+from hotline.domain.vocabulary import Role
 from hotline.services import queries, tickets
 from hotline.web import request_context
 
@@ -23,8 +25,14 @@ def dashboard():
         listing = queries.list_tickets(ctx, state=state, page=int(page) if page.isdigit() else 0)
     except HotlineError as exc:
         abort(400, exc.message)
+    calendar_warnings = (
+        current_app.extensions["hotline.calendar"].warnings(to_local(ctx.now).date())
+        if ctx.actor.role in (Role.SUPERVISOR, Role.ADMIN)
+        else []
+    )
     return render_template(
         "dashboard.html",
+        calendar_warnings=calendar_warnings,
         counts=queries.state_counts(ctx),
         listing=listing,
         current_state=TicketState(state) if state else None,

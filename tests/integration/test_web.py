@@ -125,3 +125,15 @@ def test_unexpected_errors_do_not_leak_a_trace(app, client, city, monkeypatch) -
     body = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "系统内部错误" in body and "secret internals" not in body and "Traceback" not in body
+
+
+def test_supervisors_see_the_calendar_warning_agency_staff_do_not(client, city, clock) -> None:
+    from datetime import UTC, datetime
+
+    city.db.commit()
+    clock.set(datetime(2026, 11, 22, 2, 0, tzinfo=UTC))
+    login(client, "boss")
+    assert "2026-12-31 到期" in client.get("/").get_data(as_text=True)
+    client.post("/logout")
+    login(client, "hstaff")
+    assert "data-calendar-warning" not in client.get("/").get_data(as_text=True)

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import CHINA_TZ
-from hotline.domain.deadlines import WorkingCalendar, dispatch_deadlines, extend, next_due
+from hotline.domain.deadlines import dispatch_deadlines, extend, next_due
 from hotline.domain.lifecycle import TicketState
 from hotline.domain.vocabulary import Nature, Urgency
 
