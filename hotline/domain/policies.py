@@ -1,0 +1,237 @@
+"""Deadline policies: named sets of clocks, loaded from configuration and validated.
+
+A clock says how long (amount + unit), how days are counted (含本数 inclusive, or 次日起算
+from the next day) and when it starts (at dispatch, or at sign-for). Deadlines are computed
+from stored facts — start time, policy, approved extension days, paused time — never stored
+as the only truth. Working-day clocks run on *working time*: a pause hands back the working
+time that was left, so a resumed deadline still falls inside a working day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hotline.domain.calendar import WorkingCalendar
+from hotline.domain.clock import CHINA_TZ, ensure_aware
+from hotline.domain.errors import ValidationError
+
+END_OF_DAY = time(23, 59, 59)
+DAY = timedelta(days=1)
+
+
+class Unit(StrEnum):
+    WORKING_DAYS = "working_days"
+    DAYS = "days"
+    HOURS = "hours"
+    MINUTES = "minutes"
+
+
+class Counting(StrEnum):
+    INCLUSIVE = "inclusive"  # 含本数: the start day is day 1
+    NEXT_DAY = "next_day"  # 次日起算: day 1 is the day after the start
+
+
+class Start(StrEnum):
+    DISPATCH = "dispatch"
+    SIGN_FOR = "sign_for"
+
+
+CLOCK_NAMES = ("sign_for", "reply", "close")
+
+
+class WarningLevel(StrEnum):
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+@dataclass(frozen=True)
+class ClockRule:
+    amount: int
+    unit: Unit
+    counting: Counting = Counting.NEXT_DAY
+    starts_at: Start = Start.DISPATCH
+
+    def due(self, start: datetime, calendar: WorkingCalendar) -> datetime:
+        """When this clock runs out if it starts at ``start`` and is never paused."""
+        start = ensure_aware(start)
+        if self.unit is Unit.HOURS:
+            return start + timedelta(hours=self.amount)
+        if self.unit is Unit.MINUTES:
+            return start + timedelta(minutes=self.amount)
+        day = start.astimezone(CHINA_TZ).date()
+        if self.unit is Unit.DAYS:
+            offset = self.amount - 1 if self.counting is Counting.INCLUSIVE else self.amount
+            return _end_of(day + timedelta(days=offset))
+        steps = self.amount
+        if self.counting is Counting.INCLUSIVE and calendar.is_working_day(day):
+            steps -= 1  # today is day 1 of the count
+        return _end_of(calendar.add_working_days(day, steps))
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    description: str
+    clocks: Mapping[str, ClockRule]
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    policies: Mapping[str, Policy]
+    default: str
+    warning_share: float
+
+    def get(self, name: str | None) -> Policy:
+        key = name or self.default
+        try:
+            return self.policies[key]
+        except KeyError:
+            raise ValidationError("deadline_policy", f"未知的时限规则 {key!r}") from None
+
+
+def _end_of(day: date) -> datetime:
+    return datetime.combine(day, END_OF_DAY, tzinfo=CHINA_TZ)
+
+
+# --- working time: seconds that fall on working days -----------------------------------
+
+
+def working_seconds_between(a: datetime, b: datetime, calendar: WorkingCalendar) -> float:
+    """Seconds of working time from ``a`` to ``b`` (negative if b < a)."""
+    if b < a:
+        return -working_seconds_between(b, a, calendar)
+    a_local, b_local = a.astimezone(CHINA_TZ), b.astimezone(CHINA_TZ)
+    total = 0.0
+    day = a_local.date()
+    while day <= b_local.date():
+        if calendar.is_working_day(day):
+            start = max(a_local, datetime.combine(day, time.min, tzinfo=CHINA_TZ))
+            end = min(b_local, datetime.combine(day, time.min, tzinfo=CHINA_TZ) + DAY)
+            total += max(0.0, (end - start).total_seconds())
+        day += DAY
+    return total
+
+
+def add_working_seconds(start: datetime, seconds: float, calendar: WorkingCalendar) -> datetime:
+    """The moment ``seconds`` of working time after ``start`` (skipping non-working days)."""
+    if seconds < 0:
+        raise ValueError("seconds must be >= 0")
+    current = start.astimezone(CHINA_TZ)
+    remaining = seconds
+    while True:
+        day = current.date()
+        midnight = datetime.combine(day, time.min, tzinfo=CHINA_TZ) + DAY
+        if calendar.is_working_day(day):
+            available = (midnight - current).total_seconds()
+            if remaining <= available:
+                return (current + timedelta(seconds=remaining)).astimezone(start.tzinfo)
+            remaining -= available
+        current = midnight
+
+
+def resume_due(
+    due: datetime,
+    paused_at: datetime,
+    resumed_at: datetime,
+    rule: ClockRule,
+    calendar: WorkingCalendar,
+) -> datetime:
+    """The deadline after a pause: the time that was left when paused is left again on resume.
+
+    Natural-time clocks move by the pause's length; working-day clocks hand back the working
+    time that was left, counted from the resumption.
+    """
+    if resumed_at < paused_at:
+        raise ValidationError("resumed_at", "恢复时间早于挂起时间")
+    if rule.unit is not Unit.WORKING_DAYS:
+        return due + (resumed_at - paused_at)
+    left = max(0.0, working_seconds_between(paused_at, due, calendar))
+    return add_working_seconds(resumed_at, left, calendar)
+
+
+def warning_level(
+    now: datetime, start: datetime, due: datetime | None, warning_share: float
+) -> WarningLevel:
+    """Green, yellow once ``warning_share`` of the clock is used, red when it has run out."""
+    if due is None:
+        return WarningLevel.GREEN
+    if now > due:
+        return WarningLevel.RED
+    span = (due - start).total_seconds()
+    used = (now - start).total_seconds()
+    if span <= 0 or used >= warning_share * span:
+        return WarningLevel.YELLOW
+    return WarningLevel.GREEN
+
+
+# --- loading and validating the configuration -------------------------------------------
+
+
+def load_policies(path: Path) -> PolicySet:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValidationError(str(path), f"无法读取：{exc.strerror}") from exc
+    except yaml.YAMLError as exc:
+        raise ValidationError(str(path), f"YAML 格式错误：{exc}") from exc
+    return parse_policies(raw, source=str(path))
+
+
+def parse_policies(raw: Any, source: str = "deadline_policies") -> PolicySet:
+    if not isinstance(raw, dict) or not isinstance(raw.get("policies"), dict):
+        raise ValidationError(source, "应包含 policies 映射")
+    share = raw.get("warning_share", 0.8)
+    if not isinstance(share, int | float) or not 0 < share < 1:
+        raise ValidationError(f"{source}.warning_share", "应为 0 到 1 之间的小数")
+    policies: dict[str, Policy] = {}
+    for name, body in raw["policies"].items():
+        where = f"{source}.policies.{name}"
+        if not isinstance(body, dict) or not isinstance(body.get("clocks"), dict):
+            raise ValidationError(where, "应包含 clocks 映射")
+        clocks = {}
+        for clock_name, spec in body["clocks"].items():
+            if clock_name not in CLOCK_NAMES:
+                raise ValidationError(
+                    f"{where}.clocks", f"未知的时钟 {clock_name!r}，可选：{'、'.join(CLOCK_NAMES)}"
+                )
+            clocks[clock_name] = _parse_clock(spec, f"{where}.clocks.{clock_name}")
+        if "reply" not in clocks:
+            raise ValidationError(f"{where}.clocks", "至少需要 reply（答复）时钟")
+        policies[str(name)] = Policy(str(name), str(body.get("description", "")), clocks)
+    default = raw.get("default")
+    if default not in policies:
+        raise ValidationError(f"{source}.default", f"默认规则 {default!r} 未定义")
+    return PolicySet(policies, default, float(share))
+
+
+def _parse_clock(spec: Any, where: str) -> ClockRule:
+    if not isinstance(spec, dict):
+        raise ValidationError(where, "应为映射（amount、unit …）")
+    unknown = set(spec) - {"amount", "unit", "counting", "starts_at"}
+    if unknown:
+        raise ValidationError(where, f"未知字段 {', '.join(sorted(unknown))}")
+    amount = spec.get("amount")
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError(f"{where}.amount", f"应为正整数，而不是 {amount!r}")
+    unit = _choice(Unit, spec.get("unit"), f"{where}.unit")
+    counting = _choice(Counting, spec.get("counting", "next_day"), f"{where}.counting")
+    if unit in (Unit.HOURS, Unit.MINUTES) and "counting" in spec:
+        raise ValidationError(f"{where}.counting", "按小时或分钟计的时钟不区分含本数/次日起算")
+    starts_at = _choice(Start, spec.get("starts_at", "dispatch"), f"{where}.starts_at")
+    return ClockRule(amount, unit, counting, starts_at)
+
+
+def _choice(enum: type[StrEnum], value: Any, where: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = "、".join(m.value for m in enum)
+        raise ValidationError(where, f"无效的取值 {value!r}，可选：{allowed}") from None
