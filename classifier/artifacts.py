@@ -7,6 +7,7 @@ instead of failing somewhere inside scikit-learn.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ def save(bundle: Bundle, path: Path = DEFAULT_MODEL) -> None:
         compress=3,
     )
     tmp.replace(path)  # never leave a half-written model where a good one was
+    # The threshold and versions live in the JSON: bind it to this exact model file.
+    bundle.metadata["model_sha256"] = file_sha256(path)
     metadata_path(path).write_text(
         json.dumps(bundle.metadata, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
         encoding="utf-8",
@@ -111,9 +114,22 @@ def _minor(version: str | None) -> str:
     return ".".join((version or "").split(".")[:2])
 
 
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def load(path: Path = DEFAULT_MODEL) -> Bundle:
     meta = read_metadata(path)
     check_compatible(meta)
+    if meta.get("model_sha256") != file_sha256(path):
+        raise ModelError(
+            f"{path} 与说明文件 {metadata_path(path).name} 不匹配（SHA-256 不同）："
+            "两者须来自同一次训练"
+        )
     try:
         payload = joblib.load(path)
     except Exception as exc:  # corrupt or truncated files fail in many ways inside pickle

@@ -88,6 +88,10 @@ class Classifier:
             raise InputError("输入应为文本")
         if len(text) > MAX_CHARS:
             raise InputError(f"文本过长：{len(text)} 字，上限 {MAX_CHARS} 字")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("文本含有无效的 UTF-8 字节，无法分类") from None
         if not text.strip():
             return self._review("文本为空")
         clean = normalise(text)

@@ -6,6 +6,7 @@ Each command that changes data commits once at the end, like a web request.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -17,8 +18,21 @@ from hotline import migrate
 
 def _create_app() -> Flask:
     from hotline import create_app
+    from hotline.domain.errors import HotlineError
 
-    return create_app()
+    try:
+        return create_app()
+    except (ValueError, HotlineError) as exc:  # configuration the operator must fix
+        raise click.ClickException(f"配置错误：{exc}") from exc
+
+
+def _migrate(action: Callable[[], None]) -> None:
+    from alembic.util.exc import CommandError
+
+    try:
+        action()
+    except CommandError as exc:
+        raise click.ClickException(f"迁移失败：{exc}") from exc
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
@@ -36,7 +50,7 @@ def db_group() -> None:
 @with_appcontext
 def db_upgrade(revision: str) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
-    migrate.upgrade(current_app.config["DATABASE_URL"], revision=revision)
+    _migrate(lambda: migrate.upgrade(current_app.config["DATABASE_URL"], revision=revision))
     click.echo(f"数据库已升级到 {revision}：{_safe_url()}")
 
 
@@ -45,7 +59,7 @@ def db_upgrade(revision: str) -> None:
 @with_appcontext
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION ('base' removes every table)."""
-    migrate.downgrade(current_app.config["DATABASE_URL"], revision=revision)
+    _migrate(lambda: migrate.downgrade(current_app.config["DATABASE_URL"], revision=revision))
     click.echo(f"数据库已回退到 {revision}")
 
 
@@ -55,7 +69,7 @@ def db_current() -> None:
     """Show the revision the database is at."""
     from alembic import command
 
-    command.current(migrate.alembic_config(current_app.config["DATABASE_URL"]))
+    _migrate(lambda: command.current(migrate.alembic_config(current_app.config["DATABASE_URL"])))
 
 
 @click.command("seed-demo")
@@ -71,6 +85,7 @@ def db_current() -> None:
 def seed_demo(data_dir: Path | None, tickets: int, seed: int) -> None:
     """Fill an empty database with a demo city: agencies, users and tickets in every state."""
     from hotline.demo.seed import DemoAlreadySeeded, seed_demo_city
+    from hotline.domain.errors import HotlineError
     from hotline.extensions import db
 
     try:
@@ -82,7 +97,7 @@ def seed_demo(data_dir: Path | None, tickets: int, seed: int) -> None:
             tickets=tickets,
             seed=seed,
         )
-    except DemoAlreadySeeded as exc:
+    except (DemoAlreadySeeded, HotlineError) as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     click.echo(summary.describe())
@@ -132,14 +147,19 @@ def feedback_group() -> None:
 
 
 @feedback_group.command("export")
-@click.option("--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--output", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path)
+)
 @with_appcontext
 def feedback_export(output: Path) -> None:
     """Write confirmed labels as corpus rows, for `hotline classifier train --extra FILE`."""
     from hotline.extensions import db
     from hotline.services.feedback import export_csv
 
-    count = export_csv(db.session, output)
+    try:
+        count = export_csv(db.session, output)
+    except OSError as exc:
+        raise click.ClickException(f"无法写入 {output}：{exc.strerror}") from exc
     click.echo(f"已导出 {count} 条确认标注到 {output}")
 
 

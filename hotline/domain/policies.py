@@ -2,9 +2,8 @@
 
 A clock says how long (amount + unit), how days are counted (含本数 inclusive, or 次日起算
 from the next day) and when it starts (at dispatch, or at sign-for). Deadlines are computed
-from stored facts — start time, policy, approved extension days, paused time — never stored
-as the only truth. Working-day clocks run on *working time*: a pause hands back the working
-time that was left, so a resumed deadline still falls inside a working day.
+from stored facts — start time, policy, approved extension days, pauses. A pause hands back
+the working days that had not started, so a resumed deadline is still the end of a working day.
 """
 
 from __future__ import annotations
@@ -101,40 +100,15 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day, END_OF_DAY, tzinfo=CHINA_TZ)
 
 
-# --- working time: seconds that fall on working days -----------------------------------
-
-
-def working_seconds_between(a: datetime, b: datetime, calendar: WorkingCalendar) -> float:
-    """Seconds of working time from ``a`` to ``b`` (negative if b < a)."""
-    if b < a:
-        return -working_seconds_between(b, a, calendar)
-    a_local, b_local = a.astimezone(CHINA_TZ), b.astimezone(CHINA_TZ)
-    total = 0.0
-    day = a_local.date()
-    while day <= b_local.date():
-        if calendar.is_working_day(day):
-            start = max(a_local, datetime.combine(day, time.min, tzinfo=CHINA_TZ))
-            end = min(b_local, datetime.combine(day, time.min, tzinfo=CHINA_TZ) + DAY)
-            total += max(0.0, (end - start).total_seconds())
+def working_days_left(paused_at: datetime, due: datetime, calendar: WorkingCalendar) -> int:
+    """Working days after the day of ``paused_at`` up to and including the due date."""
+    day = paused_at.astimezone(CHINA_TZ).date()
+    last = due.astimezone(CHINA_TZ).date()
+    count = 0
+    while day < last:
         day += DAY
-    return total
-
-
-def add_working_seconds(start: datetime, seconds: float, calendar: WorkingCalendar) -> datetime:
-    """The moment ``seconds`` of working time after ``start`` (skipping non-working days)."""
-    if seconds < 0:
-        raise ValueError("seconds must be >= 0")
-    current = start.astimezone(CHINA_TZ)
-    remaining = seconds
-    while True:
-        day = current.date()
-        midnight = datetime.combine(day, time.min, tzinfo=CHINA_TZ) + DAY
-        if calendar.is_working_day(day):
-            available = (midnight - current).total_seconds()
-            if remaining <= available:
-                return (current + timedelta(seconds=remaining)).astimezone(start.tzinfo)
-            remaining -= available
-        current = midnight
+        count += calendar.is_working_day(day)
+    return count
 
 
 def resume_due(
@@ -144,17 +118,24 @@ def resume_due(
     rule: ClockRule,
     calendar: WorkingCalendar,
 ) -> datetime:
-    """The deadline after a pause: the time that was left when paused is left again on resume.
+    """The deadline after a pause: what was left when paused is left again on resume.
 
-    Natural-time clocks move by the pause's length; working-day clocks hand back the working
-    time that was left, counted from the resumption.
+    Natural-time clocks move by the pause's length. Working-day clocks hand back the whole
+    working days that had not started when the ticket was paused, counted again from the day
+    after resumption (次日起算) and ending at the same time of day, so the new deadline is the
+    end of a working day.
     """
     if resumed_at < paused_at:
         raise ValidationError("resumed_at", "恢复时间早于挂起时间")
     if rule.unit is not Unit.WORKING_DAYS:
         return due + (resumed_at - paused_at)
-    left = max(0.0, working_seconds_between(paused_at, due, calendar))
-    return add_working_seconds(resumed_at, left, calendar)
+    left = working_days_left(paused_at, due, calendar)
+    if left == 0:
+        return max(due, resumed_at)  # already due on the day it was paused: due on resumption
+    resumed_day = resumed_at.astimezone(CHINA_TZ).date()
+    new_day = calendar.add_working_days(resumed_day, left)
+    local_due = due.astimezone(CHINA_TZ)
+    return datetime.combine(new_day, local_due.timetz()).astimezone(due.tzinfo)
 
 
 def warning_level(

@@ -32,6 +32,11 @@ def clean_text(
         if required:
             raise ValidationError(field, "不能为空")
         return None
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError(field, "含有无效的字符编码（不是有效的 UTF-8 文本）") from None
     bad = _CONTROL.search(text)
     if bad:
         raise ValidationError(

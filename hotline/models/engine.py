@@ -18,7 +18,20 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+class DatabaseURLError(ValueError):
+    """DATABASE_URL cannot be used: malformed, or for a database this platform does not run on."""
+
+
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
+    try:
+        return _make_engine(url, **kwargs)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ModuleNotFoundError) as exc:
+        raise DatabaseURLError(
+            f"DATABASE_URL 无法使用（{exc}）；支持 sqlite:///路径 与 postgresql://用户@主机/库名"
+        ) from exc
+
+
+def _make_engine(url: str, **kwargs: Any) -> sa.Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, **kwargs)

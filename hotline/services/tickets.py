@@ -25,13 +25,15 @@ from hotline.domain.errors import (
     ValidationError,
 )
 from hotline.domain.lifecycle import Action, transition
+from hotline.domain.policies import ClockRule, Unit, resume_due
 from hotline.domain.text import clean_text
-from hotline.domain.vocabulary import AgencyRole, ReturnReason, Role, Satisfaction
+from hotline.domain.vocabulary import AgencyRole, ReturnReason, Role, Satisfaction, Urgency
 from hotline.models import Agency, Ticket, TicketAgency, TicketEvent
 from hotline.services.context import Context
 from hotline.services.directory import find_agency
 
 MAX_NOTE_CHARS = 2_000
+MAX_ID = 2**63 - 1  # larger ids cannot exist and would overflow the database's bigint
 MAX_REPLY_CHARS = 5_000
 MAX_EXTENSION_WORKING_DAYS = 10
 RETURN_WINDOW_WORKING_DAYS = 2
@@ -43,7 +45,8 @@ Mutation = Callable[[Ticket], dict[str, Any] | None]
 def get_ticket(ctx: Context, ticket_id: int) -> Ticket:
     """Load a ticket the actor may see. Agency staff get 'not found' for other agencies' tickets,
     so ids cannot be used to probe what exists."""
-    ticket = ctx.db.get(Ticket, ticket_id) if isinstance(ticket_id, int) else None
+    valid = isinstance(ticket_id, int) and 1 <= ticket_id <= MAX_ID
+    ticket = ctx.db.get(Ticket, ticket_id) if valid else None
     if ticket is None or not _visible_to_actor(ctx, ticket):
         raise UnknownTicket(f"工单 {ticket_id} 不存在", ticket_id=ticket_id)
     return ticket
@@ -114,6 +117,12 @@ def _apply(
     except sa.exc.IntegrityError as exc:
         # Two writers racing past the version check still collide on (ticket_id, seq).
         if "seq" in str(exc.orig):
+            raise _conflict(loaded_id) from exc
+        raise
+    except sa.exc.OperationalError as exc:
+        # SQLite (WAL) cannot let a transaction that read before another's commit write after
+        # it: "database is locked". For the user that is the same lost race as a stale version.
+        if ctx.db.get_bind().dialect.name == "sqlite" and "locked" in str(exc.orig):
             raise _conflict(loaded_id) from exc
         raise
     return ticket
@@ -502,13 +511,24 @@ def resume(
     note_text = _note(note, required=False)
 
     def mutate(ticket: Ticket) -> dict[str, Any]:
-        # Paused time is given back to the agency in full: the clocks do not run while suspended.
+        # The time that was left when suspended is left again now. Working-day clocks count
+        # it in working time, so the new deadline never falls on a weekend or holiday.
         assert ticket.suspended_at is not None
         pause = ctx.now - ticket.suspended_at
         if ticket.reply_due_at is not None:
-            ticket.reply_due_at += pause
+            unit = Unit.WORKING_DAYS if ticket.priority is Urgency.NORMAL else Unit.HOURS
+            ticket.reply_due_at = resume_due(
+                ticket.reply_due_at,
+                ticket.suspended_at,
+                ctx.now,
+                ClockRule(1, unit),
+                ctx.calendar,
+            )
         ticket.suspended_at = None
-        return {"paused_seconds": pause.total_seconds()}
+        return {
+            "paused_seconds": pause.total_seconds(),
+            "reply_due_at": ticket.reply_due_at.isoformat() if ticket.reply_due_at else None,
+        }
 
     return _apply(
         ctx,
@@ -670,6 +690,14 @@ def merge(
     note_text = _note(note, required=False)
     if into_ticket_id == ticket_id:
         raise ValidationError("into_ticket_id", "不能与自身合并")
+    # Lock both rows, lower id first, and re-read them: two people merging A into B and B
+    # into A at once must not both succeed and leave the matter with no open ticket.
+    for locked_id in sorted((ticket_id, into_ticket_id)):
+        if isinstance(locked_id, int) and 1 <= locked_id <= MAX_ID:
+            try:
+                ctx.db.get(Ticket, locked_id, with_for_update=True, populate_existing=True)
+            except StaleDataError as exc:  # the re-read found a newer version than we held
+                raise _conflict(locked_id) from exc
     target = get_ticket(ctx, into_ticket_id)
     if not target.is_open:
         raise ValidationError("into_ticket_id", f"目标工单已{target.state.label}，不能并入")

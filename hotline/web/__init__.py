@@ -4,27 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app
+from flask import Flask, abort, current_app
 from flask_login import current_user
 
 from hotline.domain.clock import to_local
 from hotline.domain.lifecycle import TicketState
 from hotline.domain.vocabulary import Role
 from hotline.extensions import db
-from hotline.services.context import SYSTEM, Actor, Context
+from hotline.services.context import Actor, Context
 
 
 def request_context() -> Context:
     """The service Context of the current request: its session, its user, the app's clock."""
-    actor = (
-        Actor(
-            role=Role(current_user.role),
-            user_id=current_user.user_id,
-            agency_id=current_user.agency_id,
-            name=current_user.display_name,
-        )
-        if current_user.is_authenticated
-        else SYSTEM
+    if not current_user.is_authenticated:
+        # Never fall back to a powerful actor: a route that forgot @login_required stays closed.
+        abort(401)
+    actor = Actor(
+        role=Role(current_user.role),
+        user_id=current_user.user_id,
+        agency_id=current_user.agency_id,
+        name=current_user.display_name,
     )
     return Context(
         db=db.session,

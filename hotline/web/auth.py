@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
@@ -69,12 +70,25 @@ def login():
         # One message for unknown users and wrong passwords: no hint which it was.
         if user and user.is_active and verify_password(user.password_hash, form.password.data):
             login_user(SessionUser.of(user))
-            target = request.args.get("next", "")
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("console.dashboard")
-            return redirect(target)
+            return redirect(safe_next(request.args.get("next", "")))
         flash("用户名或密码错误", "error")
     return render_template("login.html", form=form)
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this site: no scheme, no host, no control characters or backslashes
+    (browsers strip tabs and read backslashes as slashes, turning "/\\evil" into another site)."""
+    parts = urlsplit(target)
+    unsafe = any(ord(ch) < 0x20 or ch in "\\\x7f" for ch in target)
+    if (
+        unsafe
+        or parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
+        return url_for("console.dashboard")
+    return target
 
 
 @bp.post("/logout")

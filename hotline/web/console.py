@@ -21,8 +21,10 @@ def dashboard():
     ctx = request_context()
     state = request.args.get("state") or None
     page = request.args.get("page", "1")
+    # isdecimal + ASCII: "²".isdigit() is True but int("²") fails; huge pages overflow SQL.
+    number = int(page) if page.isascii() and page.isdecimal() and len(page) <= 9 else 0
     try:
-        listing = queries.list_tickets(ctx, state=state, page=int(page) if page.isdigit() else 0)
+        listing = queries.list_tickets(ctx, state=state, page=number)
     except HotlineError as exc:
         abort(400, exc.message)
     calendar_warnings = (

@@ -100,6 +100,9 @@ def test_over_long_and_non_text_input_are_errors(classifier) -> None:
     with pytest.raises(InputError):
         classifier.predict(b"bytes")  # type: ignore[arg-type]
     assert classifier.predict("报" * 20_000).decision in ("police", "non_police")
+    broken = b"\xff\xfe".decode("utf-8", "surrogateescape") + "有人打架"
+    with pytest.raises(InputError, match="UTF-8"):
+        classifier.predict(broken)
 
 
 def test_round_trip_gives_identical_predictions(trained, model_path: Path) -> None:
@@ -131,6 +134,10 @@ def test_other_library_versions_are_refused_clearly(model_path: Path, tmp_path: 
 def test_corrupt_or_missing_model_files_are_refused(model_path: Path, tmp_path: Path) -> None:
     copy = _copy_model(model_path, tmp_path)
     copy.write_bytes(copy.read_bytes()[:500])
+    meta_file = artifacts.metadata_path(copy)
+    meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    meta["model_sha256"] = artifacts.file_sha256(copy)  # get past the pairing check
+    meta_file.write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(ModelError, match="损坏"):
         Classifier.load(copy)
     artifacts.metadata_path(copy).unlink()
@@ -138,3 +145,13 @@ def test_corrupt_or_missing_model_files_are_refused(model_path: Path, tmp_path: 
         Classifier.load(copy)
     with pytest.raises(ModelError, match="不存在"):
         Classifier.load(tmp_path / "nothing.joblib")
+
+
+def test_model_and_metadata_from_different_trainings_are_refused(
+    model_path: Path, tmp_path: Path
+) -> None:
+    copy = _copy_model(model_path, tmp_path)
+    with copy.open("ab") as handle:
+        handle.write(b"\0")  # still loadable by joblib, but no longer the file the JSON describes
+    with pytest.raises(ModelError, match="不匹配"):
+        Classifier.load(copy)

@@ -138,3 +138,24 @@ def test_demo_stories_happen_in_the_past_and_in_order(file_app, tmp_path: Path) 
     # Stories are spread out, not squeezed against "now".
     squeezed = sum(1 for _, _, at in log if now - at < timedelta(minutes=2))
     assert squeezed < len(log) * 0.05
+
+
+def test_bad_revision_and_bad_paths_are_one_clear_line(file_app) -> None:
+    runner = file_app.test_cli_runner()
+    result = runner.invoke(args=["db", "upgrade", "nosuchrev"])
+    assert result.exit_code == 1 and "迁移失败" in result.output
+    assert "Traceback" not in result.output
+    runner.invoke(args=["db", "upgrade"])
+    result = runner.invoke(args=["feedback", "export", "--output", "/nonexistent/dir/x.csv"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+
+
+def test_an_unusable_database_url_is_a_clear_configuration_error(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from hotline.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", "mysql://nobody@localhost/none")
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "配置错误" in result.output and "DATABASE_URL" in result.output

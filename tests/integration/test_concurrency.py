@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hotline.domain.clock import FixedClock
-from hotline.domain.errors import ConflictError
+from hotline.domain.errors import ConflictError, ValidationError
 from hotline.domain.lifecycle import Action, TicketState
 from hotline.models import Ticket, TicketEvent
 from hotline.services import tickets as svc
@@ -39,10 +39,6 @@ def test_concurrent_updates_one_wins_other_conflicts(fresh_backend) -> None:
         seen_first = first.get(Ticket, ticket_id)
         seen_second = second.get(Ticket, ticket_id)
         assert seen_first.version == seen_second.version == 2
-        if fresh_backend.name == "sqlite":
-            # SQLite has one writer at a time: end the second reader's transaction so the
-            # first can write; its in-memory ticket (version 2) is what goes stale.
-            second.commit()
 
         svc.sign_for(Context(db=first, actor=staff, now=NOW), ticket_id)
         first.commit()
@@ -127,3 +123,31 @@ def test_writer_blocked_on_the_row_lock_gets_a_conflict_after_the_winner_commits
             sa.select(TicketEvent.seq).where(TicketEvent.ticket_id == ticket_id)
         ).all()
         assert sorted(seqs) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("fresh_backend", ["sqlite", "postgresql"], indirect=True)
+def test_crossed_merges_leave_one_ticket_open(fresh_backend) -> None:
+    """A merges 1 into 2 while B merges 2 into 1: exactly one merge may happen."""
+    with Session(fresh_backend.engine) as setup:
+        city = make_city(setup, FixedClock(NOW))
+        one, two = city.dispatched().id, city.dispatched().id
+        taker = Actor.of(city.taker)
+        setup.commit()
+
+    first = Session(fresh_backend.engine, expire_on_commit=False)
+    second = Session(fresh_backend.engine, expire_on_commit=False)
+    try:
+        held = [second.get(Ticket, one), second.get(Ticket, two)]  # B has read both, open
+        assert all(t.is_open for t in held)
+        svc.merge(Context(db=first, actor=taker, now=NOW), one, into_ticket_id=two)
+        first.commit()
+        with pytest.raises((ConflictError, ValidationError)):
+            svc.merge(Context(db=second, actor=taker, now=NOW), two, into_ticket_id=one)
+        second.rollback()
+    finally:
+        first.close()
+        second.close()
+
+    with Session(fresh_backend.engine) as check:
+        states = {t.id: t.state for t in check.scalars(sa.select(Ticket))}
+        assert states == {one: TicketState.MERGED, two: TicketState.DISPATCHED}

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from hotline.domain.clock import CHINA_TZ
 from hotline.domain.errors import (
     ActionNotAllowed,
     ConflictError,
@@ -263,11 +264,14 @@ def test_suspension_gives_paused_time_back(city, db) -> None:
     svc.request_suspension(city.ctx(city.housing_staff), ticket.id, reason="等待法院判决")
     svc.decide_suspension(city.ctx(city.supervisor), ticket.id, approve=True)
     assert db.get(Ticket, ticket.id).next_due_at is None
-    city.later(days=3, hours=4)
+    city.later(days=3, hours=4)  # suspended Tuesday, resumed Friday afternoon
     svc.resume(city.ctx(city.housing_staff), ticket.id)
     db.expire_all()
     ticket = db.get(Ticket, ticket.id)
-    assert ticket.reply_due_at == due + timedelta(days=3, hours=4)
+    # Due Tuesday 17th; Wed 11th to Tue 17th (5 working days) had not started when it was
+    # suspended, so they count again from Monday 16th: due Friday 20th, end of day.
+    assert due.astimezone(CHINA_TZ).date() == date(2026, 3, 17)
+    assert ticket.reply_due_at == datetime(2026, 3, 20, 23, 59, 59, tzinfo=CHINA_TZ)
     assert ticket.next_due_at == ticket.reply_due_at
     assert events_of(db, ticket.id)[-1].payload["paused_seconds"] == (3 * 24 + 4) * 3600
 

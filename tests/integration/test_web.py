@@ -53,12 +53,24 @@ def test_login_then_dashboard_counts_states(client, city) -> None:
     assert re.search(r"待签收 <b>1</b>", page) and re.search(r"已受理 <b>1</b>", page)
 
 
-def test_open_redirect_is_refused(client, city) -> None:
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "/\t/evil.example/", "/\\evil.example", "https://evil.example/", "x"],
+)
+def test_open_redirect_is_refused(client, city, target) -> None:
     city.db.commit()
     response = client.post(
-        "/login?next=//evil.example/", data={"username": "boss", "password": PASSWORD}
+        "/login", query_string={"next": target}, data={"username": "boss", "password": PASSWORD}
     )
     assert response.headers["Location"] == "/"
+
+
+def test_local_next_is_kept(client, city) -> None:
+    city.db.commit()
+    response = client.post(
+        "/login?next=/tickets/1", data={"username": "boss", "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/tickets/1"
 
 
 def test_ticket_page_shows_timeline_and_masks_phone_for_agency(client, city) -> None:
@@ -89,7 +101,9 @@ def test_other_agency_gets_404(client, city) -> None:
     assert ticket.summary not in client.get("/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("query", ["?state=bogus", "?page=0"])
+@pytest.mark.parametrize(
+    "query", ["?state=bogus", "?page=0", "?page=%C2%B2", "?page=99999999999999999999999"]
+)
 def test_bad_filters_are_a_400(client, city, query) -> None:
     city.db.commit()
     login(client, "boss")
@@ -137,3 +151,18 @@ def test_supervisors_see_the_calendar_warning_agency_staff_do_not(client, city, 
     client.post("/logout")
     login(client, "hstaff")
     assert "data-calendar-warning" not in client.get("/").get_data(as_text=True)
+
+
+def test_huge_ticket_ids_are_not_found(client, city) -> None:
+    city.db.commit()
+    login(client, "boss")
+    assert client.get("/tickets/99999999999999999999999").status_code == 404
+
+
+def test_a_request_without_a_user_never_acts_as_the_system(app) -> None:
+    from werkzeug.exceptions import Unauthorized
+
+    from hotline.web import request_context
+
+    with app.test_request_context("/"), pytest.raises(Unauthorized):
+        request_context()

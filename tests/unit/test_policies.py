@@ -21,7 +21,7 @@ from hotline.domain.policies import (
     parse_policies,
     resume_due,
     warning_level,
-    working_seconds_between,
+    working_days_left,
 )
 
 CN = WorkingCalendar.chinese()
@@ -110,32 +110,38 @@ def test_bad_policies_are_refused_with_the_place(raw, message) -> None:
         parse_policies(raw)
 
 
-def test_pause_across_national_day_hands_back_the_working_time_left() -> None:
+def test_pause_across_national_day_hands_back_the_working_days_left() -> None:
     rule = ClockRule(5, Unit.WORKING_DAYS)
     due = local(2026, 9, 30, 23, 59, 59)
+    # Paused on Tuesday 29th: Wednesday 30th had not started, so one working day is left,
+    # counted from the day after resumption on Thursday 8 October.
     moved = resume_due(due, local(2026, 9, 29, 12), local(2026, 10, 8, 9), rule, CN)
-    # 36 hours of working time were left (Tue 12h + Wed 24h): Thu 15h + Fri 21h.
-    assert moved == local(2026, 10, 9, 20, 59, 59)
+    assert moved == local(2026, 10, 9, 23, 59, 59)
+
+
+def test_pause_when_already_due_that_day_stays_due() -> None:
+    rule = ClockRule(5, Unit.WORKING_DAYS)
+    due = local(2026, 3, 13, 23, 59, 59)
+    resumed = local(2026, 3, 17, 10)
+    assert resume_due(due, local(2026, 3, 13, 9), resumed, rule, CN) == resumed
 
 
 def test_pause_on_a_natural_clock_moves_by_its_length() -> None:
     rule = ClockRule(24, Unit.HOURS)
     due = local(2026, 3, 11, 9)
-    assert resume_due(due, local(2026, 3, 10, 12), local(2026, 3, 10, 15), rule, CN) == local(
-        2026, 3, 11, 12
-    )
+    paused, resumed = local(2026, 3, 10, 12), local(2026, 3, 10, 15)
+    assert resume_due(due, paused, resumed, rule, CN) == local(2026, 3, 11, 12)
     with pytest.raises(ValidationError, match="早于"):
-        resume_due(due, local(2026, 3, 10, 12), local(2026, 3, 10, 11), rule, CN)
+        resume_due(due, paused, local(2026, 3, 10, 11), rule, CN)
 
 
 moments = st.datetimes(
     min_value=datetime(2025, 12, 1), max_value=datetime(2027, 2, 1), timezones=st.just(CHINA_TZ)
 )
+pauses = st.timedeltas(timedelta(0), timedelta(days=20))
 
 
-@given(
-    start=moments, days=st.integers(1, 15), pause=st.timedeltas(timedelta(0), timedelta(days=20))
-)
+@given(start=moments, days=st.integers(1, 15), pause=pauses)
 def test_working_day_pauses_are_invariant_and_land_on_working_days(start, days, pause) -> None:
     rule = ClockRule(days, Unit.WORKING_DAYS)
     due = rule.due(start, CN)
@@ -145,8 +151,10 @@ def test_working_day_pauses_are_invariant_and_land_on_working_days(start, days, 
     moved = resume_due(due, start, start + pause, rule, CN)
     assert moved >= due
     assert CN.is_working_day(moved.astimezone(CHINA_TZ).date())
-    left = working_seconds_between(start, due, CN)
-    assert working_seconds_between(start + pause, moved, CN) == pytest.approx(left, abs=1e-3)
+    # The working days that had not started are handed back exactly.
+    assert working_days_left(start + pause, moved, CN) == working_days_left(start, due, CN)
+    # Resuming later never gives an earlier deadline.
+    assert resume_due(due, start, start + pause + timedelta(days=1), rule, CN) >= moved
 
 
 def test_warning_levels() -> None:

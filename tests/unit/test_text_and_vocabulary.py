@@ -91,3 +91,9 @@ def test_clock_refuses_naive_and_moves_only_when_told() -> None:
     assert to_local(clock.now()).hour == 10
     clock.advance(timedelta(days=1))
     assert clock.now().day == 2
+
+
+def test_lone_surrogates_from_bad_bytes_are_refused() -> None:
+    broken = b"\xff\xfe\xe6\x9c\x89\xe4\xba\xba".decode("utf-8", "surrogateescape")
+    with pytest.raises(ValidationError, match="UTF-8"):
+        clean_text(broken, "transcript", max_chars=100)
