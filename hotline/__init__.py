@@ -12,6 +12,7 @@ from flask import Flask
 from hotline.config import DEFAULTS, from_environment, parse_dates
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import Clock, SystemClock
+from hotline.domain.policies import load_policies
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -37,6 +38,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         workdays=parse_dates(app.config["CITY_EXTRA_WORKDAYS"], "CITY_EXTRA_WORKDAYS"),
     )
 
+    # A broken policy file stops start-up with the place of the error, before any request.
+    app.extensions["hotline.policies"] = load_policies(Path(app.config["DEADLINE_POLICIES"]))
     for warning in calendar.warnings(clock.now().date()):
         app.logger.warning("calendar: %s", warning)
 

@@ -23,11 +23,13 @@ DEFAULTS: dict[str, Any] = {
     "CITY_EXTRA_HOLIDAYS": [],
     "CITY_EXTRA_WORKDAYS": [],
     "INBOX_PAGE_SIZE": 50,
+    "DEADLINE_POLICIES": str(PROJECT_ROOT / "deadline_policies.yaml"),
 }
 
 _ENV = {
     "DATABASE_URL": "DATABASE_URL",
     "SECRET_KEY": "HOTLINE_SECRET_KEY",
+    "DEADLINE_POLICIES": "HOTLINE_DEADLINE_POLICIES",
 }
 
 

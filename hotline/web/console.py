@@ -8,6 +8,7 @@ from flask_login import login_required
 from hotline.domain.clock import to_local
 from hotline.domain.errors import HotlineError, NotFound
 from hotline.domain.lifecycle import TicketState
+from hotline.domain.policies import warning_level
 from hotline.domain.vocabulary import Role
 from hotline.services import queries, tickets
 from hotline.web import request_context
@@ -32,8 +33,15 @@ def dashboard():
         if ctx.actor.role in (Role.SUPERVISOR, Role.ADMIN)
         else []
     )
+    share = current_app.extensions["hotline.policies"].warning_share
+    levels = {
+        t.id: warning_level(ctx.now, t.dispatched_at or t.created_at, t.next_due_at, share)
+        for t in listing.items
+        if t.is_open
+    }
     return render_template(
         "dashboard.html",
+        levels=levels,
         calendar_warnings=calendar_warnings,
         counts=queries.state_counts(ctx),
         listing=listing,

@@ -166,3 +166,38 @@ def test_a_request_without_a_user_never_acts_as_the_system(app) -> None:
 
     with app.test_request_context("/"), pytest.raises(Unauthorized):
         request_context()
+
+
+def test_dashboard_marks_deadlines_green_yellow_red_from_the_clock(client, city, clock) -> None:
+    from datetime import timedelta
+
+    ticket = city.dispatched()  # sign-for due end of next working day
+    city.db.commit()
+    login(client, "boss")
+
+    def level() -> str:
+        page = client.get("/").get_data(as_text=True)
+        return re.search(r'data-level="(\w+)"', page).group(1)
+
+    assert level() == "green"
+    clock.set(ticket.sign_for_due_at - timedelta(hours=2))
+    assert level() == "yellow"
+    clock.set(ticket.sign_for_due_at + timedelta(seconds=1))
+    assert level() == "red"
+
+
+def test_a_broken_policy_file_stops_start_up_naming_the_place(tmp_path) -> None:
+    from hotline.domain.errors import ValidationError
+
+    bad = tmp_path / "policies.yaml"
+    bad.write_text(
+        "default: g\npolicies:\n  g:\n    clocks:\n      reply: {amount: -1, unit: days}\n"
+    )
+    with pytest.raises(ValidationError, match=r"policies\.g\.clocks\.reply\.amount"):
+        create_app(
+            {
+                "SECRET_KEY": "x",
+                "DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+                "DEADLINE_POLICIES": str(bad),
+            }
+        )
