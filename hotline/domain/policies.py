@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,9 @@ import yaml
 
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import CHINA_TZ, ensure_aware
+from hotline.domain.deadlines import END_OF_WORKING_DAY
 from hotline.domain.errors import ValidationError
 
-END_OF_DAY = time(23, 59, 59)
 DAY = timedelta(days=1)
 
 
@@ -97,7 +97,7 @@ class PolicySet:
 
 
 def _end_of(day: date) -> datetime:
-    return datetime.combine(day, END_OF_DAY, tzinfo=CHINA_TZ)
+    return datetime.combine(day, END_OF_WORKING_DAY, tzinfo=CHINA_TZ)
 
 
 def working_days_left(paused_at: datetime, due: datetime, calendar: WorkingCalendar) -> int:
