@@ -60,6 +60,18 @@ def _fresh_backend(name: str, tmp_dir: Path) -> tuple[Backend, callable]:
     return Backend(name, engine, normalise_url(PG_URL)), dispose
 
 
+PROJECT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_into_the_project():
+    """Tests keep their files in temporary directories; the instance folder stays untouched."""
+    before = sorted(PROJECT_INSTANCE.rglob("*")) if PROJECT_INSTANCE.exists() else None
+    yield
+    after = sorted(PROJECT_INSTANCE.rglob("*")) if PROJECT_INSTANCE.exists() else None
+    assert after == before, f"a test wrote into {PROJECT_INSTANCE}: {after}"
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     made, dispose = _fresh_backend(request.param, tmp_path_factory.mktemp(request.param))

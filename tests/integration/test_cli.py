@@ -156,6 +156,7 @@ def test_an_unusable_database_url_is_a_clear_configuration_error(monkeypatch) ->
     from hotline.cli import main
 
     monkeypatch.setenv("DATABASE_URL", "mysql://nobody@localhost/none")
+    monkeypatch.setenv("HOTLINE_SECRET_KEY", "x")  # else create_app writes instance/secret_key
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 1
     assert "配置错误" in result.output and "DATABASE_URL" in result.output
