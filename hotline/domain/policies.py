@@ -216,3 +216,48 @@ def _choice(enum: type[StrEnum], value: Any, where: str) -> Any:
     except ValueError:
         allowed = "、".join(m.value for m in enum)
         raise ValidationError(where, f"无效的取值 {value!r}，可选：{allowed}") from None
+
+
+# --- the alert schedule of one running clock --------------------------------------------
+
+
+class AlertKind(StrEnum):
+    WARNING = "warning"  # 预警: most of the clock is used
+    OVERDUE = "overdue"  # 超期
+    CHASE = "chase"  # 催办: the first working day after the deadline (D+1)
+    CRITICISM = "criticism"  # 通报: more than 5 working days overdue after the chase
+
+
+CRITICISM_AFTER_WORKING_DAYS = 5
+# Chases and criticism are filed in office hours, not at the midnight a ticket turns overdue.
+OFFICE_OPENS = timedelta(hours=9)
+
+
+def alert_schedule(
+    start: datetime, due: datetime, calendar: WorkingCalendar, warning_share: float
+) -> list[tuple[AlertKind, datetime]]:
+    """When each alert of a clock running from ``start`` to ``due`` falls due, in order."""
+    due_day = due.astimezone(CHINA_TZ).date()
+    chase_day = calendar.add_working_days(due_day, 1)
+    criticism_day = calendar.add_working_days(due_day, CRITICISM_AFTER_WORKING_DAYS + 1)
+    warning = start + (due - start) * warning_share if due > start else due
+    return [
+        (AlertKind.WARNING, warning),
+        (AlertKind.OVERDUE, due + timedelta(seconds=1)),
+        (AlertKind.CHASE, _start_of(chase_day) + OFFICE_OPENS),
+        (AlertKind.CRITICISM, _start_of(criticism_day) + OFFICE_OPENS),
+    ]
+
+
+def next_alert(
+    schedule: list[tuple[AlertKind, datetime]], recorded: set[AlertKind] | frozenset[AlertKind]
+) -> datetime | None:
+    """The first alert not yet recorded: what the sweep should next look at."""
+    for kind, at in schedule:
+        if kind not in recorded:
+            return at
+    return None
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=CHINA_TZ)

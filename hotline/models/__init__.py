@@ -3,7 +3,13 @@
 from hotline.models.base import Base
 from hotline.models.calls import Call
 from hotline.models.directory import Agency, User
-from hotline.models.tickets import AppendOnlyViolation, Ticket, TicketAgency, TicketEvent
+from hotline.models.tickets import (
+    AppendOnlyViolation,
+    Ticket,
+    TicketAgency,
+    TicketAlert,
+    TicketEvent,
+)
 
 __all__ = [
     "Agency",
@@ -12,6 +18,7 @@ __all__ = [
     "Call",
     "Ticket",
     "TicketAgency",
+    "TicketAlert",
     "TicketEvent",
     "User",
 ]

@@ -34,6 +34,8 @@ class Ticket(Base):
         sa.Index("ix_tickets_inbox", "lead_agency_id", "is_open", "priority_rank", "next_due_at"),
         # The deadline sweep asks only "what is due before T?"; finished tickets hold NULL.
         sa.Index("ix_tickets_next_due_at", "next_due_at", "id"),
+        # The sweep asks "which tickets need looking at before T?": one index range scan.
+        sa.Index("ix_tickets_next_alert_at", "next_alert_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -61,6 +63,7 @@ class Ticket(Base):
     reply_due_at: Mapped[datetime | None]
     next_due_at: Mapped[datetime | None]
     suspended_at: Mapped[datetime | None]
+    next_alert_at: Mapped[datetime | None]
 
     extension_working_days: Mapped[int] = mapped_column(default=0, server_default="0")
     return_count: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -151,3 +154,21 @@ class AppendOnlyViolation(RuntimeError):
 @event.listens_for(TicketEvent, "before_delete")
 def _refuse_event_changes(_mapper: object, _connection: object, target: TicketEvent) -> None:
     raise AppendOnlyViolation(f"ticket events are append-only: {target!r}")
+
+
+class TicketAlert(Base):
+    """预警 / 超期 / 催办 / 通报 recorded by the deadline sweep, once per clock instance.
+
+    Kept apart from ticket_events so a system alert never bumps the ticket's version (a person
+    typing a reply must not get a conflict because the sweep passed). The unique key is the
+    claim that makes each alert exactly-once, whatever the number of schedulers.
+    """
+
+    __tablename__ = "ticket_alerts"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "kind", "due_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    due_at: Mapped[datetime]  # the deadline the alert is about: a new deadline alerts anew
+    recorded_at: Mapped[datetime]

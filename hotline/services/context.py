@@ -36,6 +36,7 @@ class Context:
     actor: Actor
     now: datetime
     calendar: WorkingCalendar = field(default_factory=WorkingCalendar.chinese)
+    warning_share: float = 0.8
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now", ensure_aware(self.now))

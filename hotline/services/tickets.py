@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,10 +26,17 @@ from hotline.domain.errors import (
     ValidationError,
 )
 from hotline.domain.lifecycle import Action, transition
-from hotline.domain.policies import ClockRule, Unit, resume_due
+from hotline.domain.policies import (
+    AlertKind,
+    ClockRule,
+    Unit,
+    alert_schedule,
+    next_alert,
+    resume_due,
+)
 from hotline.domain.text import clean_text
 from hotline.domain.vocabulary import AgencyRole, ReturnReason, Role, Satisfaction, Urgency
-from hotline.models import Agency, Ticket, TicketAgency, TicketEvent
+from hotline.models import Agency, Ticket, TicketAgency, TicketAlert, TicketEvent
 from hotline.services.context import Context
 from hotline.services.directory import find_agency
 
@@ -93,6 +101,7 @@ def _apply(
     ticket.state = to_state
     ticket.is_open = to_state.is_open
     ticket.next_due_at = deadlines.next_due(to_state, ticket.sign_for_due_at, ticket.reply_due_at)
+    ticket.next_alert_at = next_alert_at(ctx, ticket)
     ticket.updated_at = ctx.now
     ticket.version += 1
     ctx.db.add(
@@ -126,6 +135,22 @@ def _apply(
             raise _conflict(loaded_id) from exc
         raise
     return ticket
+
+
+def next_alert_at(ctx: Context, ticket: Ticket) -> datetime | None:
+    """When the deadline sweep must next look at this ticket (None: no clock is running)."""
+    if ticket.next_due_at is None:
+        return None
+    start = ticket.dispatched_at or ticket.created_at
+    schedule = alert_schedule(start, ticket.next_due_at, ctx.calendar, ctx.warning_share)
+    recorded = set(
+        ctx.db.scalars(
+            sa.select(TicketAlert.kind).where(
+                TicketAlert.ticket_id == ticket.id, TicketAlert.due_at == ticket.next_due_at
+            )
+        )
+    )
+    return next_alert(schedule, {AlertKind(k) for k in recorded})
 
 
 def _conflict(ticket_id: int) -> ConflictError:

@@ -163,3 +163,19 @@ def test_warning_levels() -> None:
     assert warning_level(local(2026, 3, 18, 1), start, due, 0.8) is WarningLevel.YELLOW
     assert warning_level(local(2026, 3, 20, 0, 0, 1), start, due, 0.8) is WarningLevel.RED
     assert warning_level(local(2026, 3, 30), start, None, 0.8) is WarningLevel.GREEN
+
+
+def test_alert_schedule_and_next_alert() -> None:
+    from hotline.domain.policies import AlertKind, alert_schedule, next_alert
+
+    start, due = local(2026, 9, 29, 10), local(2026, 9, 30, 23, 59, 59)
+    schedule = dict(alert_schedule(start, due, CN, 0.8))
+    assert schedule[AlertKind.OVERDUE] == local(2026, 10, 1, 0, 0, 0)
+    # D+1 is the first working day after National Day; 通报 six working days after the due day.
+    assert schedule[AlertKind.CHASE] == local(2026, 10, 8, 9)
+    assert schedule[AlertKind.CRITICISM] == local(2026, 10, 15, 9)
+    assert start < schedule[AlertKind.WARNING] < due
+    ordered = alert_schedule(start, due, CN, 0.8)
+    assert next_alert(ordered, set()) == schedule[AlertKind.WARNING]
+    assert next_alert(ordered, {AlertKind.WARNING, AlertKind.OVERDUE}) == local(2026, 10, 8, 9)
+    assert next_alert(ordered, set(AlertKind)) is None
