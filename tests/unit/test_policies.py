@@ -171,9 +171,10 @@ def test_alert_schedule_and_next_alert() -> None:
     start, due = local(2026, 9, 29, 10), local(2026, 9, 30, 23, 59, 59)
     schedule = dict(alert_schedule(start, due, CN, 0.8))
     assert schedule[AlertKind.OVERDUE] == local(2026, 10, 1, 0, 0, 0)
-    # D+1 is the first working day after National Day; 通报 six working days after the due day.
+    # D+1 is the first working day after National Day; 通报 on the sixth working day after the
+    # due day: 8, 9, 10 (the make-up Saturday), 12, 13, 14 October.
     assert schedule[AlertKind.CHASE] == local(2026, 10, 8, 9)
-    assert schedule[AlertKind.CRITICISM] == local(2026, 10, 15, 9)
+    assert schedule[AlertKind.CRITICISM] == local(2026, 10, 14, 9)
     assert start < schedule[AlertKind.WARNING] < due
     ordered = alert_schedule(start, due, CN, 0.8)
     assert next_alert(ordered, set()) == schedule[AlertKind.WARNING]
