@@ -163,6 +163,27 @@ def feedback_export(output: Path) -> None:
     click.echo(f"已导出 {count} 条确认标注到 {output}")
 
 
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run one sweep now and exit (cron, tests).")
+@click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 3600))
+@with_appcontext
+def scheduler(once: bool, interval: int) -> None:
+    """The deadline scheduler process: 预警, 超期, 催办 and 通报 on the working calendar."""
+    from hotline.jobs.runner import run_forever, sweep_until_done
+
+    app = current_app._get_current_object()
+    if migrate.pending(app.config["DATABASE_URL"]):
+        raise click.ClickException("数据库结构不是最新版本：请先运行 `hotline db upgrade`")
+    if once:
+        report = sweep_until_done(app)
+        click.echo(
+            f"检查 {report.looked_at} 张工单，处理 {report.claimed} 张：{dict(report.alerts)}"
+        )
+        return
+    click.echo(f"时限调度已启动，每 {interval} 秒检查一次（Ctrl+C 停止）")
+    run_forever(app, interval)
+
+
 def _run_development_server(host: str, port: int) -> None:
     # Flask ignores app.run() inside its own CLI, so serve through Werkzeug directly.
     from werkzeug.serving import run_simple
@@ -186,7 +207,7 @@ _add_classifier_commands()
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_group, seed_demo, serve, demo, feedback_group):
+    for command in (db_group, seed_demo, serve, demo, feedback_group, scheduler):
         app.cli.add_command(command)
 
 

@@ -37,3 +37,20 @@ def downgrade(
     url: str | None = None, *, connection: sa.Connection | None = None, revision: str = "base"
 ) -> None:
     command.downgrade(alembic_config(url, connection), revision)
+
+
+def pending(url: str) -> bool:
+    """True when the database is not at the latest revision (or has no schema at all)."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from hotline.models.engine import make_engine
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current != heads

@@ -31,6 +31,7 @@ class Backend:
     name: str
     engine: sa.Engine
     url: str
+    schema: str | None = None  # PostgreSQL: the throwaway schema this backend lives in
 
 
 def _fresh_backend(name: str, tmp_dir: Path) -> tuple[Backend, callable]:
@@ -57,7 +58,7 @@ def _fresh_backend(name: str, tmp_dir: Path) -> tuple[Backend, callable]:
             conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
 
-    return Backend(name, engine, normalise_url(PG_URL)), dispose
+    return Backend(name, engine, normalise_url(PG_URL), schema), dispose
 
 
 PROJECT_INSTANCE = Path(__file__).resolve().parent.parent / "instance"

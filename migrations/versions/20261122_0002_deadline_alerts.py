@@ -33,6 +33,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('next_alert_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_tickets_next_alert_at', ['next_alert_at', 'id'], unique=False)
 
+    # Tickets with a running clock are due a look now: the first sweep computes their alerts.
+    op.execute(
+        "UPDATE tickets SET next_alert_at = COALESCE(dispatched_at, created_at) "
+        "WHERE next_due_at IS NOT NULL"
+    )
+
 
 
 

@@ -160,3 +160,30 @@ def test_an_unusable_database_url_is_a_clear_configuration_error(monkeypatch) ->
     result = CliRunner().invoke(main, ["db", "upgrade"])
     assert result.exit_code == 1
     assert "配置错误" in result.output and "DATABASE_URL" in result.output
+
+
+def test_scheduler_once_sweeps_and_refuses_an_old_schema(file_app, tmp_path: Path) -> None:
+    runner = file_app.test_cli_runner()
+    result = runner.invoke(args=["scheduler", "--once"])
+    assert result.exit_code == 1 and "hotline db upgrade" in result.output
+    runner.invoke(args=["db", "upgrade"])
+    runner.invoke(args=["seed-demo", "--tickets", "40", "--data-dir", str(tmp_path)])
+    result = runner.invoke(args=["scheduler", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "处理" in result.output and "'warning'" in result.output
+    again = runner.invoke(args=["scheduler", "--once"])
+    assert "处理 0 张" in again.output  # a second sweep at the same moment finds nothing new
+
+
+def test_scheduler_process_runs_the_sweep_every_interval(file_app, monkeypatch) -> None:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from hotline.jobs.runner import run_forever
+
+    started = []
+    monkeypatch.setattr(BlockingScheduler, "start", lambda self: started.append(self.get_jobs()))
+    run_forever(file_app, 60)
+    (jobs,) = started
+    sweep = next(j for j in jobs if j.id == "deadline-sweep")
+    assert sweep.trigger.interval.total_seconds() == 60 and sweep.max_instances == 1
+    assert {j.id for j in jobs} == {"deadline-sweep", "first-sweep"}

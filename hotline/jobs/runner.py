@@ -1,0 +1,59 @@
+"""The scheduler process: `hotline scheduler`. Run exactly one per deployment, never inside
+gunicorn workers (APScheduler's job store cannot be shared between processes); a second copy
+by mistake is harmless because every tick claims its work."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from hotline.jobs.sweep import BATCH, TickReport, tick
+
+log = logging.getLogger("hotline.scheduler")
+
+
+def sweep_until_done(app: Flask) -> TickReport:
+    """Ticks until fewer than a batch of tickets were due (a backlog drains in one run)."""
+    from hotline.extensions import db
+
+    total = TickReport()
+    with app.app_context():
+        while True:
+            report = tick(
+                db.session,
+                app.extensions["hotline.clock"].now(),
+                app.extensions["hotline.calendar"],
+                app.extensions["hotline.policies"].warning_share,
+            )
+            total.looked_at += report.looked_at
+            total.claimed += report.claimed
+            total.deferred += report.deferred
+            total.alerts.update(report.alerts)
+            if report.looked_at < BATCH:
+                break
+    if total.claimed:
+        log.info("sweep: %s", dict(total.alerts))
+    return total
+
+
+def run_forever(app: Flask, interval_seconds: int) -> None:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone="Asia/Shanghai")
+    # max_instances=1 + coalesce: a slow sweep is never run twice at once nor replayed in bulk.
+    scheduler.add_job(
+        sweep_until_done,
+        "interval",
+        args=[app],
+        seconds=interval_seconds,
+        id="deadline-sweep",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=None,
+    )
+    scheduler.add_job(sweep_until_done, args=[app], id="first-sweep")  # at start-up
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)
