@@ -8,15 +8,18 @@ date is a local (Asia/Shanghai) calendar date.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from hotline.domain.errors import ValidationError
 
 # Warn this long before the official data runs out, so there is time to upgrade.
 WARN_AHEAD = timedelta(days=60)
+# Dates inside this window are counted by lookup; outside it, day by day (same answers).
+WINDOW = ((2000, 1, 1), (2040, 12, 31))
 
 
 @dataclass(frozen=True)
@@ -82,10 +85,25 @@ class WorkingCalendar:
                 return False
         return day.weekday() < 5
 
+    @cached_property
+    def _working_ordinals(self) -> list[int]:
+        """Every working day in a window around today, as ordinals: counting becomes a lookup."""
+        first, last = date(*WINDOW[0]).toordinal(), date(*WINDOW[1]).toordinal()
+        return [n for n in range(first, last + 1) if self.is_working_day(date.fromordinal(n))]
+
     def add_working_days(self, start: date, days: int) -> date:
         """The ``days``-th working day after ``start``, not counting ``start`` (次日起算)."""
         if days < 0:
             raise ValueError("days must be >= 0")
+        if days == 0:
+            return start
+        ordinals = self._working_ordinals
+        index = bisect_right(ordinals, start.toordinal()) + days - 1
+        if ordinals and ordinals[0] <= start.toordinal() and index < len(ordinals):
+            return date.fromordinal(ordinals[index])
+        return self._add_working_days_slowly(start, days)
+
+    def _add_working_days_slowly(self, start: date, days: int) -> date:
         current = start
         remaining = days
         while remaining:

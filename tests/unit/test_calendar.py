@@ -97,3 +97,11 @@ def test_working_day_arithmetic_lands_on_working_days_and_counts_exactly(start, 
         CN.is_working_day(start + timedelta(days=i)) for i in range(1, (result - start).days + 1)
     )
     assert counted == n
+
+
+@given(
+    start=st.dates(min_value=date(1995, 1, 1), max_value=date(2045, 12, 31)), n=st.integers(0, 40)
+)
+def test_the_lookup_gives_the_same_answers_as_counting_day_by_day(start, n) -> None:
+    city = WorkingCalendar.chinese(holidays=[date(2027, 1, 1)], workdays=[date(2027, 2, 6)])
+    assert city.add_working_days(start, n) == city._add_working_days_slowly(start, n)
