@@ -169,7 +169,7 @@ def feedback_export(output: Path) -> None:
 @with_appcontext
 def scheduler(once: bool, interval: int) -> None:
     """The deadline scheduler process: 预警, 超期, 催办 and 通报 on the working calendar."""
-    from hotline.jobs.runner import run_forever, sweep_until_done
+    from hotline.jobs.runner import deliver_outbox, run_forever, sweep_until_done
 
     app = current_app._get_current_object()
     if migrate.pending(app.config["DATABASE_URL"]):
@@ -179,6 +179,8 @@ def scheduler(once: bool, interval: int) -> None:
         click.echo(
             f"检查 {report.looked_at} 张工单，处理 {report.claimed} 张：{dict(report.alerts)}"
         )
+        sent = deliver_outbox(app)
+        click.echo(f"发送通知 {sent.sent} 条，失败待重试 {sent.failed} 条")
         return
     click.echo(f"时限调度已启动，每 {interval} 秒检查一次（Ctrl+C 停止）")
     run_forever(app, interval)

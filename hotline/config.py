@@ -24,12 +24,16 @@ DEFAULTS: dict[str, Any] = {
     "CITY_EXTRA_WORKDAYS": [],
     "INBOX_PAGE_SIZE": 50,
     "DEADLINE_POLICIES": str(PROJECT_ROOT / "deadline_policies.yaml"),
+    # Channels every alert is also sent on besides the web inbox: "log", "webhook".
+    "NOTIFY_CHANNELS": ["log"],
+    "NOTIFY_WEBHOOK_URL": None,
 }
 
 _ENV = {
     "DATABASE_URL": "DATABASE_URL",
     "SECRET_KEY": "HOTLINE_SECRET_KEY",
     "DEADLINE_POLICIES": "HOTLINE_DEADLINE_POLICIES",
+    "NOTIFY_WEBHOOK_URL": "HOTLINE_NOTIFY_WEBHOOK_URL",
 }
 
 

@@ -8,6 +8,7 @@ import logging
 
 from flask import Flask
 
+from hotline.jobs.outbox import DeliveryReport, LogSender, Sender, WebhookSender, deliver
 from hotline.jobs.sweep import BATCH, TickReport, tick
 
 log = logging.getLogger("hotline.scheduler")
@@ -25,6 +26,7 @@ def sweep_until_done(app: Flask) -> TickReport:
                 app.extensions["hotline.clock"].now(),
                 app.extensions["hotline.calendar"],
                 app.extensions["hotline.policies"].warning_share,
+                tuple(app.config["NOTIFY_CHANNELS"]),
             )
             total.looked_at += report.looked_at
             total.claimed += report.claimed
@@ -35,6 +37,23 @@ def sweep_until_done(app: Flask) -> TickReport:
     if total.claimed:
         log.info("sweep: %s", dict(total.alerts))
     return total
+
+
+def senders(app: Flask) -> dict[str, Sender]:
+    configured: dict[str, Sender] = {"log": LogSender()}
+    if app.config.get("NOTIFY_WEBHOOK_URL"):
+        configured["webhook"] = WebhookSender(app.config["NOTIFY_WEBHOOK_URL"])
+    return configured
+
+
+def deliver_outbox(app: Flask) -> DeliveryReport:
+    from hotline.extensions import db
+
+    with app.app_context():
+        report = deliver(db.session, app.extensions["hotline.clock"].now(), senders(app))
+    if report.failed:
+        log.warning("outbox: %s sent, %s failed (will retry)", report.sent, report.failed)
+    return report
 
 
 def run_forever(app: Flask, interval_seconds: int) -> None:
@@ -53,6 +72,16 @@ def run_forever(app: Flask, interval_seconds: int) -> None:
         next_run_time=None,
     )
     scheduler.add_job(sweep_until_done, args=[app], id="first-sweep")  # at start-up
+    # Sending runs as its own job, so a slow or failing channel never delays the sweep.
+    scheduler.add_job(
+        deliver_outbox,
+        "interval",
+        args=[app],
+        seconds=interval_seconds,
+        id="outbox",
+        max_instances=1,
+        coalesce=True,
+    )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

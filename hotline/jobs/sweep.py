@@ -17,9 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from hotline.domain.calendar import WorkingCalendar
+from hotline.domain.clock import to_local
 from hotline.domain.errors import ConflictError, TransitionError
+from hotline.domain.lifecycle import TicketState
 from hotline.domain.policies import AlertKind, alert_schedule
-from hotline.models import Ticket, TicketAlert
+from hotline.models import Notification, OutboxMessage, Ticket, TicketAlert
 from hotline.services import tickets as svc
 from hotline.services.context import SYSTEM, Context
 
@@ -35,7 +37,11 @@ class TickReport:
 
 
 def tick(
-    db: Session, now: datetime, calendar: WorkingCalendar, warning_share: float = 0.8
+    db: Session,
+    now: datetime,
+    calendar: WorkingCalendar,
+    warning_share: float = 0.8,
+    channels: tuple[str, ...] = ("log",),
 ) -> TickReport:
     report = TickReport()
     rows = db.execute(
@@ -49,7 +55,7 @@ def tick(
     for ticket_id, seen in rows:
         report.looked_at += 1
         try:
-            if _process(ctx, ticket_id, seen, report):
+            if _process(ctx, ticket_id, seen, report, channels):
                 report.claimed += 1
             db.commit()
         except ConflictError:
@@ -58,7 +64,9 @@ def tick(
     return report
 
 
-def _process(ctx: Context, ticket_id: int, seen: datetime, report: TickReport) -> bool:
+def _process(
+    ctx: Context, ticket_id: int, seen: datetime, report: TickReport, channels: tuple[str, ...]
+) -> bool:
     db = ctx.db
     # The claim: only the process that moves next_alert_at from the value it saw does the work.
     claimed = db.execute(
@@ -89,6 +97,7 @@ def _process(ctx: Context, ticket_id: int, seen: datetime, report: TickReport) -
             db.add(
                 TicketAlert(ticket_id=ticket_id, kind=kind.value, due_at=due, recorded_at=ctx.now)
             )
+            _notify(ctx, ticket, kind, due, channels)
             db.flush()
             report.alerts[kind.value] += 1
     db.refresh(ticket)
@@ -105,3 +114,44 @@ def _file_action(ctx: Context, ticket_id: int, kind: AlertKind) -> None:
             svc.criticize(ctx, ticket_id, note="超期超过 5 个工作日仍未办结，系统自动通报")
     except TransitionError:
         pass  # the ticket moved to a state where this no longer applies; the alert still counts
+
+
+def _notify(
+    ctx: Context, ticket: Ticket, kind: AlertKind, due: datetime, channels: tuple[str, ...]
+) -> None:
+    """The lead agency hears of every alert; on 通报 its supervising agency hears too."""
+    if ticket.lead_agency_id is None:
+        return
+    clock = "签收" if ticket.state is TicketState.DISPATCHED else "办理"
+    when = to_local(due).strftime("%m月%d日 %H:%M")
+    text = {
+        AlertKind.WARNING: f"工单 {ticket.number} 的{clock}时限将于 {when} 到期，请抓紧办理",
+        AlertKind.OVERDUE: f"工单 {ticket.number} 已超过{clock}时限（{when}）",
+        AlertKind.CHASE: f"工单 {ticket.number} 已超期，系统已催办，请立即办理",
+        AlertKind.CRITICISM: f"工单 {ticket.number} 超期超过 5 个工作日，已通报",
+    }[kind]
+    recipients = [(ticket.lead_agency_id, kind.value, text)]
+    lead = ticket.lead_agency
+    if kind is AlertKind.CRITICISM and lead is not None and lead.parent_id is not None:
+        recipients.append(
+            (lead.parent_id, "escalation", f"下属单位{lead.name}的{text}，请督促办理")
+        )
+    for agency_id, label, message in recipients:
+        notification = Notification(
+            agency_id=agency_id,
+            ticket_id=ticket.id,
+            kind=label,
+            message=message,
+            created_at=ctx.now,
+        )
+        ctx.db.add(notification)
+        ctx.db.flush()
+        for channel in channels:
+            ctx.db.add(
+                OutboxMessage(
+                    notification_id=notification.id,
+                    channel=channel,
+                    next_attempt_at=ctx.now,
+                    created_at=ctx.now,
+                )
+            )

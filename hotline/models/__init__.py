@@ -3,6 +3,7 @@
 from hotline.models.base import Base
 from hotline.models.calls import Call
 from hotline.models.directory import Agency, User
+from hotline.models.notifications import Notification, OutboxMessage
 from hotline.models.tickets import (
     AppendOnlyViolation,
     Ticket,
@@ -16,6 +17,8 @@ __all__ = [
     "AppendOnlyViolation",
     "Base",
     "Call",
+    "Notification",
+    "OutboxMessage",
     "Ticket",
     "TicketAgency",
     "TicketAlert",

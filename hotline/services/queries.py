@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from hotline.domain.errors import ValidationError
 from hotline.domain.lifecycle import TicketState
 from hotline.domain.vocabulary import Role
-from hotline.models import Ticket, TicketAgency
+from hotline.models import Notification, Ticket, TicketAgency
 from hotline.services.context import Context
 
 MAX_PAGE_SIZE = 200
@@ -119,3 +119,15 @@ def due_before(
         query = query.where(sa.tuple_(Ticket.next_due_at, Ticket.id) > sa.tuple_(*after))
     rows = db.execute(query.order_by(Ticket.next_due_at, Ticket.id).limit(limit))
     return [DueTicket(*row) for row in rows]
+
+
+def unread_notifications(ctx: Context, agency_id: int, *, limit: int = 10) -> list[Notification]:
+    """An agency's newest unread alerts: served by ix_notifications_agency_unread."""
+    return list(
+        ctx.db.scalars(
+            sa.select(Notification)
+            .where(Notification.agency_id == agency_id, Notification.read_at.is_(None))
+            .order_by(Notification.id.desc())
+            .limit(limit)
+        )
+    )

@@ -39,8 +39,14 @@ def dashboard():
         for t in listing.items
         if t.is_open
     }
+    inbox = (
+        queries.unread_notifications(ctx, ctx.actor.agency_id)
+        if ctx.actor.role is Role.AGENCY_STAFF and ctx.actor.agency_id is not None
+        else []
+    )
     return render_template(
         "dashboard.html",
+        inbox=inbox,
         levels=levels,
         calendar_warnings=calendar_warnings,
         counts=queries.state_counts(ctx),

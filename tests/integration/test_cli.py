@@ -173,6 +173,7 @@ def test_scheduler_once_sweeps_and_refuses_an_old_schema(file_app, tmp_path: Pat
     assert "处理" in result.output and "'warning'" in result.output
     again = runner.invoke(args=["scheduler", "--once"])
     assert "处理 0 张" in again.output  # a second sweep at the same moment finds nothing new
+    assert "发送通知 0 条" in again.output  # and the first run already sent everything
 
 
 def test_scheduler_process_runs_the_sweep_every_interval(file_app, monkeypatch) -> None:
@@ -186,4 +187,4 @@ def test_scheduler_process_runs_the_sweep_every_interval(file_app, monkeypatch) 
     (jobs,) = started
     sweep = next(j for j in jobs if j.id == "deadline-sweep")
     assert sweep.trigger.interval.total_seconds() == 60 and sweep.max_instances == 1
-    assert {j.id for j in jobs} == {"deadline-sweep", "first-sweep"}
+    assert {j.id for j in jobs} == {"deadline-sweep", "first-sweep", "outbox"}
