@@ -99,13 +99,14 @@ STATE_WEIGHTS: dict[TicketState, int] = {
 # story to have happened, short enough that open tickets still sit near their deadlines.
 STATE_AGE_DAYS: dict[TicketState, tuple[float, float]] = {
     TicketState.RECEIVED: (0.05, 0.5),
-    TicketState.DISPATCHED: (0.1, 2),
+    TicketState.DISPATCHED: (0.1, 5),
     TicketState.RETURN_REQUESTED: (0.2, 1.5),
     TicketState.RETURNED: (0.3, 3),
-    TicketState.SIGNED: (0.3, 3),
-    TicketState.IN_PROGRESS: (1, 8),
-    TicketState.EXTENSION_REQUESTED: (1, 6),
-    TicketState.SUSPENSION_REQUESTED: (1, 6),
+    TicketState.SIGNED: (0.3, 8),
+    # Some open tickets are late, so the red markers and the deadline sweep have work to show.
+    TicketState.IN_PROGRESS: (1, 30),
+    TicketState.EXTENSION_REQUESTED: (1, 20),
+    TicketState.SUSPENSION_REQUESTED: (1, 10),
     TicketState.SUSPENDED: (2, 12),
     TicketState.REPLIED: (3, 10),
     TicketState.AWAITING_FOLLOW_UP: (3, 12),
