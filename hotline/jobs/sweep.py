@@ -20,7 +20,7 @@ from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import to_local
 from hotline.domain.errors import ConflictError, TransitionError
 from hotline.domain.lifecycle import TicketState
-from hotline.domain.policies import AlertKind, alert_schedule
+from hotline.domain.policies import AlertKind
 from hotline.models import Notification, OutboxMessage, Ticket, TicketAlert
 from hotline.services import tickets as svc
 from hotline.services.context import SYSTEM, Context
@@ -80,17 +80,10 @@ def _process(
     ticket = db.get(Ticket, ticket_id, populate_existing=True)
     assert ticket is not None
     due = ticket.next_due_at
+    schedule, recorded = svc.alert_plan(ctx, ticket)
     if due is not None:
-        start = ticket.dispatched_at or ticket.created_at
-        recorded = set(
-            db.scalars(
-                sa.select(TicketAlert.kind).where(
-                    TicketAlert.ticket_id == ticket_id, TicketAlert.due_at == due
-                )
-            )
-        )
-        for kind, at in alert_schedule(start, due, ctx.calendar, ctx.warning_share):
-            if at > ctx.now or kind.value in recorded:
+        for kind, at in schedule:
+            if at > ctx.now or kind in recorded:
                 continue
             if kind in (AlertKind.CHASE, AlertKind.CRITICISM):
                 _file_action(ctx, ticket_id, kind)

@@ -137,20 +137,31 @@ def _apply(
     return ticket
 
 
-def next_alert_at(ctx: Context, ticket: Ticket) -> datetime | None:
-    """When the deadline sweep must next look at this ticket (None: no clock is running)."""
-    if ticket.next_due_at is None:
-        return None
-    start = ticket.dispatched_at or ticket.created_at
-    schedule = alert_schedule(start, ticket.next_due_at, ctx.calendar, ctx.warning_share)
-    recorded = set(
-        ctx.db.scalars(
-            sa.select(TicketAlert.kind).where(
-                TicketAlert.ticket_id == ticket.id, TicketAlert.due_at == ticket.next_due_at
-            )
+def clock_started_at(ticket: Ticket) -> datetime:
+    """Clocks run from dispatch (agencies cannot stall by not signing); before it, from intake."""
+    return ticket.dispatched_at or ticket.created_at
+
+
+def alert_plan(
+    ctx: Context, ticket: Ticket
+) -> tuple[list[tuple[AlertKind, datetime]], set[AlertKind]]:
+    """The alert schedule of the ticket's running clock, and which of its alerts are recorded."""
+    due = ticket.next_due_at
+    if due is None:
+        return [], set()
+    schedule = alert_schedule(clock_started_at(ticket), due, ctx.calendar, ctx.warning_share)
+    recorded = ctx.db.scalars(
+        sa.select(TicketAlert.kind).where(
+            TicketAlert.ticket_id == ticket.id, TicketAlert.due_at == due
         )
     )
-    return next_alert(schedule, {AlertKind(k) for k in recorded})
+    return schedule, {AlertKind(kind) for kind in recorded}
+
+
+def next_alert_at(ctx: Context, ticket: Ticket) -> datetime | None:
+    """When the deadline sweep must next look at this ticket (None: no clock is running)."""
+    schedule, recorded = alert_plan(ctx, ticket)
+    return next_alert(schedule, recorded)
 
 
 def _conflict(ticket_id: int) -> ConflictError:

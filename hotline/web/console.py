@@ -35,7 +35,7 @@ def dashboard():
     )
     share = current_app.extensions["hotline.policies"].warning_share
     levels = {
-        t.id: warning_level(ctx.now, t.dispatched_at or t.created_at, t.next_due_at, share)
+        t.id: warning_level(ctx.now, tickets.clock_started_at(t), t.next_due_at, share)
         for t in listing.items
         if t.is_open
     }
