@@ -8,14 +8,13 @@ working calendar of hotline.domain.calendar. Per-category policies plug in throu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import CHINA_TZ, ensure_aware
 from hotline.domain.lifecycle import TicketState
+from hotline.domain.policies import ClockRule, Unit
 from hotline.domain.vocabulary import Nature, Urgency
-
-END_OF_WORKING_DAY = time(23, 59, 59)
 
 
 @dataclass(frozen=True)
@@ -37,9 +36,9 @@ class Deadlines:
 
 
 def _end_of_working_day(calendar: WorkingCalendar, start: datetime, days: int) -> datetime:
-    local = start.astimezone(CHINA_TZ)
-    due_day = calendar.add_working_days(local.date(), days)
-    return datetime.combine(due_day, END_OF_WORKING_DAY, tzinfo=CHINA_TZ).astimezone(start.tzinfo)
+    # Same arithmetic as a configured working-day clock; kept in the caller's timezone so
+    # stored payloads read as before.
+    return ClockRule(days, Unit.WORKING_DAYS).due(start, calendar).astimezone(start.tzinfo)
 
 
 def dispatch_deadlines(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,10 @@ import yaml
 
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import CHINA_TZ, ensure_aware
-from hotline.domain.deadlines import END_OF_WORKING_DAY
 from hotline.domain.errors import ValidationError
 
 DAY = timedelta(days=1)
+END_OF_WORKING_DAY = time(23, 59, 59)
 
 
 class Unit(StrEnum):
