@@ -43,6 +43,12 @@ def official_data() -> OfficialData:
     return OfficialData(holidays, workdays, min(years), max(years))
 
 
+@lru_cache(maxsize=1)
+def default_calendar() -> WorkingCalendar:
+    """The official calendar without city overrides, built once (its lookup table is not free)."""
+    return WorkingCalendar.chinese()
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """Which local dates are working days.

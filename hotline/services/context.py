@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from hotline.domain.calendar import WorkingCalendar
+from hotline.domain.calendar import WorkingCalendar, default_calendar
 from hotline.domain.clock import ensure_aware
 from hotline.domain.vocabulary import Role
 from hotline.models import User
@@ -35,7 +35,7 @@ class Context:
     db: Session
     actor: Actor
     now: datetime
-    calendar: WorkingCalendar = field(default_factory=WorkingCalendar.chinese)
+    calendar: WorkingCalendar = field(default_factory=default_calendar)
     warning_share: float = 0.8
 
     def __post_init__(self) -> None:
