@@ -92,6 +92,7 @@ class Action(LabelledEnum):
     CHASE = "chase", "催办"
     SUPERVISE = "supervise", "督办"
     CRITICIZE = "criticize", "通报"
+    RECLASSIFY = "reclassify", "调整分类"
 
 
 S = TicketState
@@ -109,6 +110,20 @@ _CHASEABLE = frozenset(
         S.IN_PROGRESS,
         S.EXTENSION_REQUESTED,
         S.SUSPENSION_REQUESTED,
+    }
+)
+# States in which the category or priority may still be corrected (deadlines follow).
+_RECLASSIFIABLE = frozenset(
+    {
+        S.RECEIVED,
+        S.RETURNED,
+        S.DISPATCHED,
+        S.RETURN_REQUESTED,
+        S.SIGNED,
+        S.IN_PROGRESS,
+        S.EXTENSION_REQUESTED,
+        S.SUSPENSION_REQUESTED,
+        S.SUSPENDED,
     }
 )
 # States from which a duplicate can still be merged into another ticket.
@@ -158,6 +173,8 @@ def _build_table() -> Mapping[tuple[TicketState, Action], TicketState]:
     for state in _CHASEABLE:
         for action in RECORDED_ACTIONS:
             table[(state, action)] = state
+    for state in _RECLASSIFIABLE:
+        table[(state, A.RECLASSIFY)] = state
     return MappingProxyType(table)
 
 
@@ -193,6 +210,7 @@ PERMISSIONS: Mapping[Action, frozenset[Role]] = MappingProxyType(
         A.CHASE: frozenset({_R.SUPERVISOR, _R.SYSTEM}),
         A.SUPERVISE: frozenset({_R.SUPERVISOR}),
         A.CRITICIZE: frozenset({_R.SUPERVISOR, _R.SYSTEM}),
+        A.RECLASSIFY: frozenset({_R.CALL_TAKER, _R.SUPERVISOR}),
     }
 )
 

@@ -25,7 +25,7 @@ def sweep_until_done(app: Flask) -> TickReport:
                 db.session,
                 app.extensions["hotline.clock"].now(),
                 app.extensions["hotline.calendar"],
-                app.extensions["hotline.policies"].warning_share,
+                app.extensions["hotline.policies"],
                 tuple(app.config["NOTIFY_CHANNELS"]),
             )
             total.looked_at += report.looked_at

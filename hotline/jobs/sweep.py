@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import to_local
+from hotline.domain.deadlines import default_policies
 from hotline.domain.errors import ConflictError, TransitionError
 from hotline.domain.lifecycle import TicketState
-from hotline.domain.policies import AlertKind
+from hotline.domain.policies import AlertKind, PolicySet
 from hotline.models import Notification, OutboxMessage, Ticket, TicketAlert
 from hotline.services import tickets as svc
 from hotline.services.context import SYSTEM, Context
@@ -40,7 +41,7 @@ def tick(
     db: Session,
     now: datetime,
     calendar: WorkingCalendar,
-    warning_share: float = 0.8,
+    policies: PolicySet | None = None,
     channels: tuple[str, ...] = ("log",),
 ) -> TickReport:
     report = TickReport()
@@ -51,7 +52,9 @@ def tick(
         .limit(BATCH)
     ).all()
     db.rollback()  # end the read: each ticket gets its own short transaction below
-    ctx = Context(db=db, actor=SYSTEM, now=now, calendar=calendar, warning_share=warning_share)
+    ctx = Context(
+        db=db, actor=SYSTEM, now=now, calendar=calendar, policies=policies or default_policies()
+    )
     for ticket_id, seen in rows:
         report.looked_at += 1
         try:

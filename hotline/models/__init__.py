@@ -4,6 +4,7 @@ from hotline.models.base import Base
 from hotline.models.calls import Call
 from hotline.models.directory import Agency, User
 from hotline.models.notifications import Notification, OutboxMessage
+from hotline.models.reports import KpiSnapshot
 from hotline.models.tickets import (
     AppendOnlyViolation,
     Ticket,
@@ -17,6 +18,7 @@ __all__ = [
     "AppendOnlyViolation",
     "Base",
     "Call",
+    "KpiSnapshot",
     "Notification",
     "OutboxMessage",
     "Ticket",

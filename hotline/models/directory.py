@@ -22,6 +22,8 @@ class Agency(Base):
     district: Mapped[str | None] = mapped_column(sa.String(50))
     contact_name: Mapped[str | None] = mapped_column(sa.String(50))
     contact_phone: Mapped[str | None] = mapped_column(sa.String(24))
+    # Where the e-mail channel sends this agency's 预警 / 催办 / 通报 (none: inbox only).
+    email: Mapped[str | None] = mapped_column(sa.String(254))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime]
 

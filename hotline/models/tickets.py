@@ -47,6 +47,8 @@ class Ticket(Base):
     category_level2: Mapped[str | None] = mapped_column(sa.String(64))
     category_level3: Mapped[str | None] = mapped_column(sa.String(64))
     priority_rank: Mapped[int] = mapped_column(sa.SmallInteger)
+    # The deadline policy (deadline_policies.yaml) the clocks follow; set at dispatch.
+    deadline_policy: Mapped[str | None] = mapped_column(sa.String(32))
     state: Mapped[TicketState] = mapped_column(enum_column_type(TicketState, "ticket_state"))
     is_open: Mapped[bool]
     lead_agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
@@ -124,6 +126,8 @@ class TicketEvent(Base):
         # seq equals the ticket's version after the step: no gaps, no duplicates per ticket.
         sa.UniqueConstraint("ticket_id", "seq"),
         sa.Index("ix_ticket_events_action_occurred_at", "action", "occurred_at"),
+        # KPI snapshots and reports read one period's events; agency attribution is on the row.
+        sa.Index("ix_ticket_events_occurred_at", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -137,6 +141,9 @@ class TicketEvent(Base):
     to_state: Mapped[TicketState] = mapped_column(enum_column_type(TicketState, "event_to_state"))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     actor_role: Mapped[Role] = mapped_column(enum_column_type(Role, "event_actor_role"))
+    # The lead agency the step concerns (for a return: the agency that gave the ticket back),
+    # so KPIs credit the agency of the time even after the ticket moved on.
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")

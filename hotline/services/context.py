@@ -9,6 +9,8 @@ from sqlalchemy.orm import Session
 
 from hotline.domain.calendar import WorkingCalendar, default_calendar
 from hotline.domain.clock import ensure_aware
+from hotline.domain.deadlines import default_policies
+from hotline.domain.policies import PolicySet
 from hotline.domain.vocabulary import Role
 from hotline.models import User
 
@@ -36,7 +38,11 @@ class Context:
     actor: Actor
     now: datetime
     calendar: WorkingCalendar = field(default_factory=default_calendar)
-    warning_share: float = 0.8
+    policies: PolicySet = field(default_factory=default_policies)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "now", ensure_aware(self.now))
+
+    @property
+    def warning_share(self) -> float:
+        return self.policies.warning_share

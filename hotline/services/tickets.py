@@ -19,6 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from classifier.data import POLICE_TYPES
 from hotline.domain import deadlines
+from hotline.domain.deadlines import Extension, Pause
 from hotline.domain.errors import (
     ActionNotAllowed,
     ConflictError,
@@ -26,14 +27,7 @@ from hotline.domain.errors import (
     ValidationError,
 )
 from hotline.domain.lifecycle import Action, transition
-from hotline.domain.policies import (
-    AlertKind,
-    ClockRule,
-    Unit,
-    alert_schedule,
-    next_alert,
-    resume_due,
-)
+from hotline.domain.policies import AlertKind, Policy, alert_schedule, next_alert, resume_due
 from hotline.domain.text import clean_text
 from hotline.domain.vocabulary import AgencyRole, ReturnReason, Role, Satisfaction, Urgency
 from hotline.models import Agency, Ticket, TicketAgency, TicketAlert, TicketEvent
@@ -95,6 +89,7 @@ def _apply(
         )
     from_state = ticket.state
     to_state = transition(from_state, action, ctx.actor.role)
+    lead_before = ticket.lead_agency_id
     payload = dict(payload or {})
     if mutate is not None:
         payload.update(mutate(ticket) or {})
@@ -114,6 +109,8 @@ def _apply(
             to_state=to_state,
             actor_id=ctx.actor.user_id,
             actor_role=ctx.actor.role,
+            # A return clears the lead; the step still concerns the agency that gave it back.
+            agency_id=ticket.lead_agency_id or lead_before,
             payload=payload,
         )
     )
@@ -162,6 +159,71 @@ def next_alert_at(ctx: Context, ticket: Ticket) -> datetime | None:
     """When the deadline sweep must next look at this ticket (None: no clock is running)."""
     schedule, recorded = alert_plan(ctx, ticket)
     return next_alert(schedule, recorded)
+
+
+def policy_of(ctx: Context, ticket: Ticket) -> Policy:
+    """The deadline policy the ticket's clocks follow. A name the city has since removed from
+    its configuration falls back to the default choice rather than strand the ticket."""
+    name = ticket.deadline_policy
+    if name is None or name not in ctx.policies.policies:
+        name = deadlines.choose_policy(ctx.policies, ticket.priority, ticket.call.nature)
+    return ctx.policies.get(name)
+
+
+def _restart_clocks(ctx: Context, ticket: Ticket) -> dict[str, Any]:
+    """Fresh clocks from ``ticket.dispatched_at`` (派单, 重派, 重办) under the ticket's policy."""
+    policy = policy_of(ctx, ticket)
+    ticket.deadline_policy = policy.name
+    assert ticket.dispatched_at is not None
+    due = deadlines.compute_deadlines(policy, ticket.dispatched_at, ctx.calendar)
+    ticket.sign_for_due_at = due.sign_for_due_at
+    ticket.reply_due_at = due.reply_due_at
+    return {
+        "deadline_policy": policy.name,
+        "sign_for_due_at": _iso(due.sign_for_due_at),
+        "reply_due_at": _iso(due.reply_due_at),
+    }
+
+
+def _recompute_clocks(ctx: Context, ticket: Ticket) -> datetime | None:
+    """Both deadlines again from the original dispatch, replaying the approved extensions and
+    suspensions since then: what a change of policy, category or priority must do."""
+    assert ticket.dispatched_at is not None
+    due = deadlines.compute_deadlines(
+        policy_of(ctx, ticket),
+        ticket.dispatched_at,
+        ctx.calendar,
+        signed_at=ticket.signed_at,
+        adjustments=_clock_adjustments(ctx, ticket.id),
+    )
+    ticket.sign_for_due_at = due.sign_for_due_at
+    ticket.reply_due_at = due.reply_due_at
+    return due.reply_due_at
+
+
+def _clock_adjustments(ctx: Context, ticket_id: int) -> list[Extension | Pause]:
+    events = ctx.db.execute(
+        sa.select(TicketEvent.action, TicketEvent.occurred_at, TicketEvent.payload)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(TicketEvent.seq)
+    ).all()
+    changes: list[Extension | Pause] = []
+    paused_at: datetime | None = None
+    for action, occurred_at, payload in events:
+        if action in (Action.DISPATCH, Action.REOPEN):
+            changes, paused_at = [], None  # a new dispatch starts clean clocks
+        elif action is Action.APPROVE_EXTENSION:
+            changes.append(Extension(occurred_at, int((payload or {}).get("working_days", 0))))
+        elif action is Action.APPROVE_SUSPENSION:
+            paused_at = occurred_at
+        elif action is Action.RESUME and paused_at is not None:
+            changes.append(Pause(paused_at, occurred_at))
+            paused_at = None
+    return changes
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def _conflict(ticket_id: int) -> ConflictError:
@@ -219,9 +281,14 @@ def dispatch(
     assisting: Iterable[int | str] | None = None,
     informed: Iterable[int | str] | None = None,
     note: str | None = None,
+    deadline_policy: str | None = None,
     expected_version: int | None = None,
 ) -> Ticket:
+    """派单. ``deadline_policy`` comes from the routing rules; without one the ticket keeps the
+    policy it had, or urgency and nature choose one."""
     lead = find_agency(ctx, lead_agency, "lead_agency")
+    if deadline_policy is not None:
+        ctx.policies.get(deadline_policy)  # an unknown name is a clear error before any change
     helpers = _agency_ids(ctx, assisting, "assisting")
     readers = _agency_ids(ctx, informed, "informed")
     overlap = {a.id for a in helpers} & {a.id for a in readers}
@@ -230,21 +297,16 @@ def dispatch(
     note_text = _note(note, required=False)
 
     def mutate(ticket: Ticket) -> dict[str, Any] | None:
-        due = deadlines.dispatch_deadlines(
-            ctx.now, ticket.priority, ticket.call.nature, ctx.calendar
-        )
+        if deadline_policy is not None:
+            ticket.deadline_policy = deadline_policy
         ticket.lead_agency_id = lead.id
         ticket.dispatched_at = ctx.now
         ticket.signed_at = None
-        ticket.sign_for_due_at = due.sign_for_due_at
-        ticket.reply_due_at = due.reply_due_at
+        due = _restart_clocks(ctx, ticket)
         ticket.agencies = [
             TicketAgency(agency_id=a.id, role=AgencyRole.ASSISTING) for a in helpers
         ] + [TicketAgency(agency_id=a.id, role=AgencyRole.INFORMED) for a in readers]
-        return {
-            "sign_for_due_at": due.sign_for_due_at.isoformat(),
-            "reply_due_at": due.reply_due_at.isoformat(),
-        }
+        return due
 
     return _apply(
         ctx,
@@ -285,7 +347,13 @@ def answer_directly(
 
 def sign_for(ctx: Context, ticket_id: int, *, expected_version: int | None = None) -> Ticket:
     def mutate(ticket: Ticket) -> dict[str, Any] | None:
+        due_at = ticket.sign_for_due_at
         ticket.signed_at = ctx.now
+        facts: dict[str, Any] = {"due_at": _iso(due_at)}
+        if ticket.reply_due_at is None and ticket.dispatched_at is not None:
+            # The policy's handling clock starts at sign-for: it starts now.
+            facts["reply_due_at"] = _iso(_recompute_clocks(ctx, ticket))
+        return facts
 
     return _apply(ctx, ticket_id, Action.SIGN_FOR, expected_version=expected_version, mutate=mutate)
 
@@ -552,12 +620,11 @@ def resume(
         assert ticket.suspended_at is not None
         pause = ctx.now - ticket.suspended_at
         if ticket.reply_due_at is not None:
-            unit = Unit.WORKING_DAYS if ticket.priority is Urgency.NORMAL else Unit.HOURS
             ticket.reply_due_at = resume_due(
                 ticket.reply_due_at,
                 ticket.suspended_at,
                 ctx.now,
-                ClockRule(1, unit),
+                policy_of(ctx, ticket).clocks["reply"],
                 ctx.calendar,
             )
         ticket.suspended_at = None
@@ -593,8 +660,9 @@ def reply(
             raise ValidationError(field, "应为是/否")
     text = clean_text(reply_text, "reply_text", max_chars=MAX_REPLY_CHARS)
 
-    def mutate(ticket: Ticket) -> None:
+    def mutate(ticket: Ticket) -> dict[str, Any]:
         ticket.replied_at = ctx.now
+        return {"due_at": _iso(ticket.reply_due_at)}
 
     return _apply(
         ctx,
@@ -686,9 +754,6 @@ def reopen(
                 action=Action.REOPEN.value,
                 state=ticket.state.value,
             )
-        due = deadlines.dispatch_deadlines(
-            ctx.now, ticket.priority, ticket.call.nature, ctx.calendar
-        )
         ticket.reopen_count += 1
         ticket.dispatched_at = ctx.now
         ticket.signed_at = None
@@ -696,9 +761,7 @@ def reopen(
         ticket.closed_at = None
         ticket.satisfaction = None
         ticket.extension_working_days = 0
-        ticket.sign_for_due_at = due.sign_for_due_at
-        ticket.reply_due_at = due.reply_due_at
-        return {"reply_due_at": due.reply_due_at.isoformat()}
+        return _restart_clocks(ctx, ticket)
 
     return _apply(
         ctx,
@@ -749,6 +812,78 @@ def merge(
         expected_version=expected_version,
         mutate=mutate,
         payload={"into_ticket_id": target.id, "note": note_text},
+    )
+
+
+# --- 调整分类: category, priority or policy corrected; deadlines follow -------------------
+
+
+def reclassify(
+    ctx: Context,
+    ticket_id: int,
+    *,
+    reason: str,
+    category_level1: str | None = None,
+    category_level2: str | None = None,
+    category_level3: str | None = None,
+    priority: Urgency | str | None = None,
+    deadline_policy: str | None = None,
+    expected_version: int | None = None,
+) -> Ticket:
+    """Correct what the ticket is. Deadlines are recomputed from the original dispatch (with
+    the extensions and suspensions since), never from now: a late correction neither gives
+    the agency a fresh clock nor takes away time already granted."""
+    text = _note(reason, "reason")
+    changes: dict[str, Any] = {}
+    for field, value, limit in (
+        ("category_level1", category_level1, 32),
+        ("category_level2", category_level2, 64),
+        ("category_level3", category_level3, 64),
+    ):
+        if value is not None:
+            changes[field] = clean_text(value, field, max_chars=limit, single_line=True)
+    new_priority = Urgency.parse(priority, "priority") if priority is not None else None
+    if deadline_policy is not None:
+        ctx.policies.get(deadline_policy)
+    if not changes and new_priority is None and deadline_policy is None:
+        raise ValidationError("reclassify", "请至少修改分类、紧急程度或时限规则中的一项")
+
+    def mutate(ticket: Ticket) -> dict[str, Any]:
+        before = {
+            "category_level1": ticket.category_level1,
+            "category_level2": ticket.category_level2,
+            "category_level3": ticket.category_level3,
+            "priority": ticket.priority.value,
+            "deadline_policy": ticket.deadline_policy,
+        }
+        for field, value in changes.items():
+            setattr(ticket, field, value)
+        if new_priority is not None:
+            ticket.priority_rank = new_priority.rank
+        if deadline_policy is not None:
+            ticket.deadline_policy = deadline_policy
+        elif new_priority is not None and new_priority.value != before["priority"]:
+            # A new urgency picks its own clocks unless a policy was named with it.
+            ticket.deadline_policy = deadlines.choose_policy(
+                ctx.policies, new_priority, ticket.call.nature
+            )
+        facts: dict[str, Any] = {"before": before, **changes}
+        if new_priority is not None:
+            facts["priority"] = new_priority.value
+        facts["deadline_policy"] = ticket.deadline_policy
+        if ticket.dispatched_at is not None and ticket.sign_for_due_at is not None:
+            _recompute_clocks(ctx, ticket)
+            facts["sign_for_due_at"] = _iso(ticket.sign_for_due_at)
+            facts["reply_due_at"] = _iso(ticket.reply_due_at)
+        return facts
+
+    return _apply(
+        ctx,
+        ticket_id,
+        Action.RECLASSIFY,
+        expected_version=expected_version,
+        mutate=mutate,
+        payload={"reason": text},
     )
 
 

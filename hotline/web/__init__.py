@@ -30,7 +30,7 @@ def request_context() -> Context:
         actor=actor,
         now=current_app.extensions["hotline.clock"].now(),
         calendar=current_app.extensions["hotline.calendar"],
-        warning_share=current_app.extensions["hotline.policies"].warning_share,
+        policies=current_app.extensions["hotline.policies"],
     )
 
 

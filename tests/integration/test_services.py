@@ -89,6 +89,7 @@ def test_full_closed_loop_records_every_step(city, db) -> None:
         "contacted_caller": True,
         "resolved": True,
         "reply_text": "井盖已更换。",
+        "due_at": ticket.reply_due_at.isoformat(),
     }
     assert log[6].payload["score"] == 4
     assert log[2].occurred_at == log[1].occurred_at + timedelta(hours=1)

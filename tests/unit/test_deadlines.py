@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -10,8 +11,18 @@ from hypothesis import strategies as st
 
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import CHINA_TZ
-from hotline.domain.deadlines import dispatch_deadlines, extend, next_due
+from hotline.domain.deadlines import (
+    Extension,
+    Pause,
+    choose_policy,
+    compute_deadlines,
+    default_policies,
+    dispatch_deadlines,
+    extend,
+    next_due,
+)
 from hotline.domain.lifecycle import TicketState
+from hotline.domain.policies import ClockRule, Policy, Start, Unit, load_policies, parse_policies
 from hotline.domain.vocabulary import Nature, Urgency
 
 PLAIN = WorkingCalendar()
@@ -85,15 +96,14 @@ def test_complaints_get_fifteen_working_days() -> None:
     assert due.reply_due_at.astimezone(CHINA_TZ).date() == date(2026, 3, 31)
 
 
-@pytest.mark.parametrize(
-    ("urgency", "reply_after"),
-    [(Urgency.URGENT, timedelta(hours=24)), (Urgency.CRITICAL, timedelta(hours=2))],
-)
-def test_urgent_clocks_run_in_hours(urgency: Urgency, reply_after: timedelta) -> None:
+def test_urgent_tickets_are_due_the_same_day_and_critical_ones_in_two_hours() -> None:
     start = datetime(2026, 3, 14, 2, 0, tzinfo=UTC)  # a Saturday: urgent clocks ignore weekends
-    due = dispatch_deadlines(start, urgency, Nature.HELP, PLAIN)
-    assert due.sign_for_due_at == start + timedelta(minutes=30)
-    assert due.reply_due_at == start + reply_after
+    urgent = dispatch_deadlines(start, Urgency.URGENT, Nature.HELP, PLAIN)
+    assert urgent.sign_for_due_at == start + timedelta(minutes=30)
+    assert urgent.reply_due_at == local(2026, 3, 14, 23, 59, 59)  # 当日: Beijing's day
+    critical = dispatch_deadlines(start, Urgency.CRITICAL, Nature.HELP, PLAIN)
+    assert critical.sign_for_due_at == start + timedelta(minutes=30)
+    assert critical.reply_due_at == start + timedelta(hours=2)
 
 
 def test_naive_times_are_refused() -> None:
@@ -122,3 +132,80 @@ def test_extension_moves_by_working_days_keeping_time_of_day() -> None:
 def test_next_due_follows_the_clock_the_agency_works_against(state, expected) -> None:
     sign, reply = local(2026, 3, 11, 23, 59), local(2026, 3, 17, 23, 59)
     assert next_due(state, sign, reply) == {"sign": sign, "reply": reply, None: None}[expected]
+
+
+# --- named policies, recomputed from stored facts -------------------------------------------
+
+GENERAL = default_policies().get("general")
+
+
+def test_the_shipped_policy_file_says_what_the_built_in_defaults_say() -> None:
+    shipped = load_policies(Path(__file__).parents[2] / "deadline_policies.yaml")
+    assert shipped == default_policies()
+
+
+@pytest.mark.parametrize(
+    ("urgency", "nature", "expected"),
+    [
+        (Urgency.NORMAL, Nature.HELP, "general"),
+        (Urgency.NORMAL, Nature.COMPLAINT, "complaint"),
+        (Urgency.NORMAL, Nature.REPORT, "complaint"),
+        (Urgency.URGENT, Nature.COMPLAINT, "urgent"),
+        (Urgency.CRITICAL, Nature.HELP, "emergency"),
+        (Urgency.NORMAL, None, "general"),
+    ],
+)
+def test_urgency_then_nature_choose_the_default_policy(
+    urgency: Urgency, nature: Nature | None, expected: str
+) -> None:
+    assert choose_policy(default_policies(), urgency, nature) == expected
+
+
+def test_a_city_without_an_urgent_policy_falls_back_to_its_default() -> None:
+    only_general = parse_policies(
+        {
+            "default": "general",
+            "policies": {"general": {"clocks": {"reply": {"amount": 5, "unit": "working_days"}}}},
+        }
+    )
+    assert choose_policy(only_general, Urgency.CRITICAL, Nature.COMPLAINT) == "general"
+    # No sign-for clock configured: signing is due by the reply deadline.
+    due = compute_deadlines(only_general.get("general"), local(2026, 3, 10, 9), PLAIN)
+    assert due.sign_for_due_at == due.reply_due_at == local(2026, 3, 17, 23, 59, 59)
+
+
+def test_a_handling_clock_that_starts_at_sign_for_waits_for_it() -> None:
+    policy = Policy(
+        "sign_start",
+        "",
+        {
+            "sign_for": ClockRule(1, Unit.WORKING_DAYS),
+            "reply": ClockRule(3, Unit.WORKING_DAYS, starts_at=Start.SIGN_FOR),
+        },
+    )
+    dispatched = local(2026, 3, 10, 9)
+    waiting = compute_deadlines(policy, dispatched, PLAIN)
+    assert waiting.reply_due_at is None
+    signed = compute_deadlines(policy, dispatched, PLAIN, signed_at=local(2026, 3, 11, 17))
+    assert signed.reply_due_at == local(2026, 3, 16, 23, 59, 59)  # Thu, Fri, Mon
+
+
+def test_extensions_and_pauses_replay_in_order_across_national_day() -> None:
+    cn = WorkingCalendar.chinese()
+    # Thursday 24 Sep; Friday 25 Sep is Mid-Autumn Festival, 1-7 Oct National Day.
+    dispatched = local(2026, 9, 24, 10)
+    plain = compute_deadlines(GENERAL, dispatched, cn)
+    assert plain.sign_for_due_at == local(2026, 9, 28, 23, 59, 59)
+    assert plain.reply_due_at == local(2026, 10, 9, 23, 59, 59)  # 28, 29, 30 Sep, 8, 9 Oct
+    changes = [
+        Extension(local(2026, 9, 28, 10), 2),  # 9 Oct + 2 WD: 10 (Saturday 调休), 12 Oct
+        Pause(local(2026, 9, 29, 10), local(2026, 10, 9, 10)),
+    ]
+    due = compute_deadlines(GENERAL, dispatched, cn, adjustments=changes)
+    # Paused 29 Sep with 30 Sep, 8, 9, 10, 12 Oct left (5 WD); resumed 9 Oct: 10, 12-15 Oct.
+    assert due.reply_due_at == local(2026, 10, 15, 23, 59, 59)
+    # An open pause stops the clock where it stood; the resumption moves it.
+    open_pause = [changes[0], Pause(local(2026, 9, 29, 10), None)]
+    assert compute_deadlines(GENERAL, dispatched, cn, adjustments=open_pause).reply_due_at == (
+        local(2026, 10, 12, 23, 59, 59)
+    )

@@ -93,7 +93,20 @@ EXPECTED_ROLES = {
     "chase": {"supervisor", "system"},
     "supervise": {"supervisor"},
     "criticize": {"supervisor", "system"},
+    "reclassify": {"call_taker", "supervisor"},
 }
+# 调整分类 corrects category or priority (and so the deadlines) while the work is not yet done.
+RECLASSIFIABLE_IN = [
+    "received",
+    "returned",
+    "dispatched",
+    "return_requested",
+    "signed",
+    "in_progress",
+    "extension_requested",
+    "suspension_requested",
+    "suspended",
+]
 
 
 def _expected() -> dict[tuple[str, str], str]:
@@ -104,6 +117,8 @@ def _expected() -> dict[tuple[str, str], str]:
     for state in RECORDED_IN:
         for action in ("chase", "supervise", "criticize"):
             moves[(state, action)] = state
+    for state in RECLASSIFIABLE_IN:
+        moves[(state, "reclassify")] = state
     return moves
 
 
