@@ -1,10 +1,11 @@
 """The deadline sweep: one tick records every alert that has fallen due, exactly once.
 
-A tick asks the ``(next_alert_at, id)`` index which tickets need looking at, claims each with
-a conditional UPDATE (a second scheduler's UPDATE matches nothing and moves on), records the
-due alerts in ticket_alerts (unique per ticket, kind and deadline) and files 催办 / 通报 as
-real lifecycle actions by the system. It commits per ticket, so a crash loses at most the
-ticket in hand, which the next tick picks up again.
+A tick asks the ``(next_alert_at, id)`` index which tickets need looking at (nothing due costs
+one index probe), claims them with a conditional UPDATE of ``next_alert_at`` (a second
+scheduler's UPDATE matches nothing and moves on) and records the due alerts in ticket_alerts
+(unique per ticket, kind and deadline). 预警 / 超期 for a whole batch are claimed, recorded and
+notified in one transaction; 催办 / 通报 are real lifecycle actions by the system, filed one
+ticket per transaction. A crash rolls back the work in hand, which the next tick redoes.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hotline.domain.calendar import WorkingCalendar
@@ -21,8 +24,9 @@ from hotline.domain.clock import to_local
 from hotline.domain.deadlines import default_policies
 from hotline.domain.errors import ConflictError, TransitionError
 from hotline.domain.lifecycle import TicketState
-from hotline.domain.policies import AlertKind, PolicySet
+from hotline.domain.policies import AlertKind, PolicySet, alert_schedule, next_alert
 from hotline.models import Notification, OutboxMessage, Ticket, TicketAlert
+from hotline.models.tickets import ticket_number
 from hotline.services import tickets as svc
 from hotline.services.context import SYSTEM, Context
 
@@ -37,6 +41,28 @@ class TickReport:
     deferred: int = 0
 
 
+@dataclass(frozen=True)
+class _Claim:
+    ticket_id: int
+    seen: datetime
+    due: datetime | None
+    kinds: tuple[AlertKind, ...]
+    next_at: datetime | None
+    message: _Message | None
+
+
+@dataclass(frozen=True)
+class _Message:
+    agency_id: int
+    number: str
+    clock: str
+
+
+# 预警 and 超期 only record and notify: a whole batch of them is claimed and written in one
+# transaction. 催办 and 通报 are lifecycle actions and take the one-ticket path.
+_ACTIONS = frozenset({AlertKind.CHASE, AlertKind.CRITICISM})
+
+
 def tick(
     db: Session,
     now: datetime,
@@ -45,18 +71,39 @@ def tick(
     channels: tuple[str, ...] = ("log",),
 ) -> TickReport:
     report = TickReport()
+    ctx = Context(
+        db=db, actor=SYSTEM, now=now, calendar=calendar, policies=policies or default_policies()
+    )
     rows = db.execute(
-        sa.select(Ticket.id, Ticket.next_alert_at)
+        sa.select(
+            Ticket.id,
+            Ticket.next_alert_at,
+            Ticket.next_due_at,
+            Ticket.dispatched_at,
+            Ticket.created_at,
+            Ticket.state,
+            Ticket.lead_agency_id,
+        )
         .where(Ticket.next_alert_at <= now)
         .order_by(Ticket.next_alert_at, Ticket.id)
         .limit(BATCH)
     ).all()
-    db.rollback()  # end the read: each ticket gets its own short transaction below
-    ctx = Context(
-        db=db, actor=SYSTEM, now=now, calendar=calendar, policies=policies or default_policies()
-    )
-    for ticket_id, seen in rows:
-        report.looked_at += 1
+    report.looked_at = len(rows)
+    if not rows:
+        db.rollback()
+        return report
+    recorded = _recorded(db, [row.id for row in rows])
+    claims: list[_Claim] = []
+    one_by_one: list[tuple[int, datetime]] = []
+    for row in rows:
+        claim = _plan(ctx, row, recorded.get((row.id, row.next_due_at), set()))
+        if claim is None:
+            one_by_one.append((row.id, row.next_alert_at))
+        else:
+            claims.append(claim)
+    _record_batch(ctx, claims, report, channels)
+    db.commit()
+    for ticket_id, seen in one_by_one:
         try:
             if _process(ctx, ticket_id, seen, report, channels):
                 report.claimed += 1
@@ -65,6 +112,128 @@ def tick(
             db.rollback()  # a person changed the ticket meanwhile: the next tick retries
             report.deferred += 1
     return report
+
+
+def _recorded(db: Session, ticket_ids: list[int]) -> dict[tuple[int, datetime], set[AlertKind]]:
+    done: dict[tuple[int, datetime], set[AlertKind]] = {}
+    rows = db.execute(
+        sa.select(TicketAlert.ticket_id, TicketAlert.due_at, TicketAlert.kind).where(
+            TicketAlert.ticket_id.in_(ticket_ids)
+        )
+    )
+    for ticket_id, due_at, kind in rows:
+        done.setdefault((ticket_id, due_at), set()).add(AlertKind(kind))
+    return done
+
+
+def _plan(ctx: Context, row: sa.Row[Any], done: set[AlertKind]) -> _Claim | None:
+    """What the sweep owes this ticket now, or None when it owes a lifecycle action."""
+    if row.next_due_at is None:  # no clock runs any more: just stop looking at it
+        return _Claim(row.id, row.next_alert_at, None, (), None, None)
+    schedule = alert_schedule(
+        svc.clock_started_at(row), row.next_due_at, ctx.calendar, ctx.warning_share
+    )
+    kinds = tuple(k for k, at in schedule if at <= ctx.now and k not in done)
+    if _ACTIONS.intersection(kinds):
+        return None
+    message = None
+    if row.lead_agency_id is not None:
+        number = ticket_number(row.created_at, row.id)
+        clock = "签收" if row.state is TicketState.DISPATCHED else "办理"
+        message = _Message(row.lead_agency_id, number, clock)
+    next_at = next_alert(schedule, done.union(kinds))
+    return _Claim(row.id, row.next_alert_at, row.next_due_at, kinds, next_at, message)
+
+
+def _record_batch(
+    ctx: Context, claims: list[_Claim], report: TickReport, channels: tuple[str, ...]
+) -> None:
+    if not claims:
+        return
+    won = {c.ticket_id for c in claims} & _claim_all(ctx.db, claims)
+    report.claimed += len(won)
+    alerts: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    for claim in claims:
+        if claim.ticket_id not in won or claim.due is None:
+            continue
+        for kind in claim.kinds:
+            report.alerts[kind.value] += 1
+            alerts.append(
+                {
+                    "ticket_id": claim.ticket_id,
+                    "kind": kind.value,
+                    "due_at": claim.due,
+                    "recorded_at": ctx.now,
+                }
+            )
+            if claim.message is not None:
+                text = _text(kind, claim.message.number, claim.message.clock, claim.due)
+                notes.append(
+                    {
+                        "agency_id": claim.message.agency_id,
+                        "ticket_id": claim.ticket_id,
+                        "kind": kind.value,
+                        "message": text,
+                        "created_at": ctx.now,
+                    }
+                )
+    if alerts:
+        ctx.db.execute(_insert_ignoring_duplicates(ctx.db, TicketAlert), alerts)
+    if notes:
+        ids = ctx.db.scalars(
+            sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True),
+            notes,
+        ).all()
+        outbox = [
+            {"notification_id": i, "channel": ch, "next_attempt_at": ctx.now, "created_at": ctx.now}
+            for i in ids
+            for ch in channels
+        ]
+        if outbox:
+            ctx.db.execute(sa.insert(OutboxMessage), outbox)
+
+
+def _claim_all(db: Session, claims: list[_Claim]) -> set[int]:
+    """Move each ticket's next_alert_at from the value this tick saw; returns the ids won.
+
+    On PostgreSQL one UPDATE ... FROM (VALUES ...) RETURNING claims the whole batch; a second
+    scheduler's UPDATE finds the values changed and wins nothing. SQLite has one writer at a
+    time anyway, so it claims row by row inside the same transaction.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        values = sa.values(
+            sa.column("id", sa.BigInteger),
+            sa.column("seen", Ticket.__table__.c.next_alert_at.type),
+            sa.column("next_at", Ticket.__table__.c.next_alert_at.type),
+            name="claims",
+        ).data([(c.ticket_id, c.seen, c.next_at) for c in claims])
+        won = db.scalars(
+            sa.update(Ticket)
+            .where(Ticket.id == values.c.id, Ticket.next_alert_at == values.c.seen)
+            .values(next_alert_at=values.c.next_at)
+            .returning(Ticket.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set(won)
+    won_ids: set[int] = set()
+    for claim in claims:
+        updated = db.execute(
+            sa.update(Ticket)
+            .where(Ticket.id == claim.ticket_id, Ticket.next_alert_at == claim.seen)
+            .values(next_alert_at=claim.next_at)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if updated == 1:
+            won_ids.add(claim.ticket_id)
+    return won_ids
+
+
+def _insert_ignoring_duplicates(db: Session, model: type[TicketAlert]) -> Any:
+    # The unique key is the last line of defence: an alert already there is not an error.
+    if db.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model).on_conflict_do_nothing()
+    return sqlite.insert(model).on_conflict_do_nothing()
 
 
 def _process(
@@ -88,7 +257,7 @@ def _process(
         for kind, at in schedule:
             if at > ctx.now or kind in recorded:
                 continue
-            if kind in (AlertKind.CHASE, AlertKind.CRITICISM):
+            if kind in _ACTIONS:
                 _file_action(ctx, ticket_id, kind)
             db.add(
                 TicketAlert(ticket_id=ticket_id, kind=kind.value, due_at=due, recorded_at=ctx.now)
@@ -119,13 +288,7 @@ def _notify(
     if ticket.lead_agency_id is None:
         return
     clock = "签收" if ticket.state is TicketState.DISPATCHED else "办理"
-    when = to_local(due).strftime("%m月%d日 %H:%M")
-    text = {
-        AlertKind.WARNING: f"工单 {ticket.number} 的{clock}时限将于 {when} 到期，请抓紧办理",
-        AlertKind.OVERDUE: f"工单 {ticket.number} 已超过{clock}时限（{when}）",
-        AlertKind.CHASE: f"工单 {ticket.number} 已超期，系统已催办，请立即办理",
-        AlertKind.CRITICISM: f"工单 {ticket.number} 超期超过 5 个工作日，已通报",
-    }[kind]
+    text = _text(kind, ticket.number, clock, due)
     recipients = [(ticket.lead_agency_id, kind.value, text)]
     lead = ticket.lead_agency
     if kind is AlertKind.CRITICISM and lead is not None and lead.parent_id is not None:
@@ -151,3 +314,13 @@ def _notify(
                     created_at=ctx.now,
                 )
             )
+
+
+def _text(kind: AlertKind, number: str, clock: str, due: datetime) -> str:
+    when = to_local(due).strftime("%m月%d日 %H:%M")
+    return {
+        AlertKind.WARNING: f"工单 {number} 的{clock}时限将于 {when} 到期，请抓紧办理",
+        AlertKind.OVERDUE: f"工单 {number} 已超过{clock}时限（{when}）",
+        AlertKind.CHASE: f"工单 {number} 已超期，系统已催办，请立即办理",
+        AlertKind.CRITICISM: f"工单 {number} 超期超过 5 个工作日，已通报",
+    }[kind]

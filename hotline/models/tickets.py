@@ -20,6 +20,10 @@ _FINISHED_SQL = ", ".join(f"'{s.value}'" for s in TicketState if not s.is_open)
 _RANKS_SQL = ", ".join(str(u.rank) for u in Urgency)
 
 
+def ticket_number(created_at: datetime, ticket_id: int) -> str:
+    return f"GD{to_local(created_at):%Y%m%d}{ticket_id:08d}"
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -95,7 +99,7 @@ class Ticket(Base):
     @property
     def number(self) -> str:
         """The number read out on the phone: derived, so it can never disagree with the id."""
-        return f"GD{to_local(self.created_at):%Y%m%d}{self.id:08d}"
+        return ticket_number(self.created_at, self.id)
 
     def __repr__(self) -> str:
         return f"<Ticket {self.id} {self.state.value} v{self.version}>"

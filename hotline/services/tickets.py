@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
@@ -134,7 +134,12 @@ def _apply(
     return ticket
 
 
-def clock_started_at(ticket: Ticket) -> datetime:
+class _ClockFacts(Protocol):
+    dispatched_at: datetime | None
+    created_at: datetime
+
+
+def clock_started_at(ticket: _ClockFacts) -> datetime:
     """Clocks run from dispatch (agencies cannot stall by not signing); before it, from intake."""
     return ticket.dispatched_at or ticket.created_at
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -97,3 +97,17 @@ def test_finished_tickets_leave_the_sweep(city, db) -> None:
     db.commit()
     assert ticket.next_alert_at is None
     assert tick(db, local(2026, 6, 1), CN).looked_at == 0
+
+
+def test_a_batch_claim_wins_nothing_when_another_scheduler_moved_first(city, db) -> None:
+    from hotline.jobs.sweep import _Claim, _claim_all
+
+    ticket = city.dispatched()
+    db.commit()
+    seen = ticket.next_alert_at
+    stale = _Claim(ticket.id, seen - timedelta(seconds=1), ticket.next_due_at, (), None, None)
+    assert _claim_all(db, [stale]) == set()
+    fresh = _Claim(ticket.id, seen, ticket.next_due_at, (), None, None)
+    assert _claim_all(db, [fresh]) == {ticket.id}
+    assert _claim_all(db, [fresh]) == set()  # the first claim moved next_alert_at on
+    db.rollback()
