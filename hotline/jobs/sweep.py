@@ -202,6 +202,7 @@ def _claim_all(db: Session, claims: list[_Claim]) -> set[int]:
     time anyway, so it claims row by row inside the same transaction.
     """
     if db.get_bind().dialect.name == "postgresql":
+        stamp = sa.DateTime(timezone=True)
         values = sa.values(
             sa.column("id", sa.BigInteger),
             sa.column("seen", Ticket.__table__.c.next_alert_at.type),
@@ -210,8 +211,9 @@ def _claim_all(db: Session, claims: list[_Claim]) -> set[int]:
         ).data([(c.ticket_id, c.seen, c.next_at) for c in claims])
         won = db.scalars(
             sa.update(Ticket)
-            .where(Ticket.id == values.c.id, Ticket.next_alert_at == values.c.seen)
-            .values(next_alert_at=values.c.next_at)
+            # VALUES of NULLs would be typed text: say what the columns are.
+            .where(Ticket.id == values.c.id, Ticket.next_alert_at == sa.cast(values.c.seen, stamp))
+            .values(next_alert_at=sa.cast(values.c.next_at, stamp))
             .returning(Ticket.id)
             .execution_options(synchronize_session=False)
         )
