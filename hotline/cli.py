@@ -164,12 +164,14 @@ def feedback_export(output: Path) -> None:
 
 
 @click.command("scheduler")
-@click.option("--once", is_flag=True, help="Run one sweep now and exit (cron, tests).")
+@click.option(
+    "--once", is_flag=True, help="Run one sweep, send, freeze KPI days, and exit (cron, tests)."
+)
 @click.option("--interval", default=60, show_default=True, type=click.IntRange(5, 3600))
 @with_appcontext
 def scheduler(once: bool, interval: int) -> None:
     """The deadline scheduler process: 预警, 超期, 催办 and 通报 on the working calendar."""
-    from hotline.jobs.runner import deliver_outbox, run_forever, sweep_until_done
+    from hotline.jobs.runner import deliver_outbox, freeze_kpis, run_forever, sweep_until_done
 
     app = current_app._get_current_object()
     if migrate.pending(app.config["DATABASE_URL"]):
@@ -181,6 +183,8 @@ def scheduler(once: bool, interval: int) -> None:
         )
         sent = deliver_outbox(app)
         click.echo(f"发送通知 {sent.sent} 条，失败待重试 {sent.failed} 条")
+        frozen = freeze_kpis(app)
+        click.echo(f"固化考核数据 {len(frozen)} 天")
         return
     click.echo(f"时限调度已启动，每 {interval} 秒检查一次（Ctrl+C 停止）")
     run_forever(app, interval)

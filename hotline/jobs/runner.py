@@ -5,9 +5,11 @@ by mistake is harmless because every tick claims its work."""
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from flask import Flask
 
+from hotline.jobs.kpi import freeze_pending_days
 from hotline.jobs.outbox import DeliveryReport, LogSender, Sender, WebhookSender, deliver
 from hotline.jobs.sweep import BATCH, TickReport, tick
 
@@ -56,6 +58,13 @@ def deliver_outbox(app: Flask) -> DeliveryReport:
     return report
 
 
+def freeze_kpis(app: Flask) -> list[date]:
+    from hotline.extensions import db
+
+    with app.app_context():
+        return freeze_pending_days(db.session, app.extensions["hotline.clock"].now())
+
+
 def run_forever(app: Flask, interval_seconds: int) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -72,6 +81,11 @@ def run_forever(app: Flask, interval_seconds: int) -> None:
         next_run_time=None,
     )
     scheduler.add_job(sweep_until_done, args=[app], id="first-sweep")  # at start-up
+    # Just after midnight Beijing time, and once at start-up to catch up on missed days.
+    scheduler.add_job(
+        freeze_kpis, "cron", args=[app], hour=0, minute=15, id="kpi-snapshot", coalesce=True
+    )
+    scheduler.add_job(freeze_kpis, args=[app], id="first-kpi-snapshot")
     # Sending runs as its own job, so a slow or failing channel never delays the sweep.
     scheduler.add_job(
         deliver_outbox,

@@ -16,7 +16,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hotline.domain.calendar import WorkingCalendar
@@ -26,6 +25,7 @@ from hotline.domain.errors import ConflictError, TransitionError
 from hotline.domain.lifecycle import TicketState
 from hotline.domain.policies import AlertKind, PolicySet, alert_schedule, next_alert
 from hotline.models import Notification, OutboxMessage, Ticket, TicketAlert
+from hotline.models.engine import insert_ignoring_duplicates
 from hotline.models.tickets import ticket_number
 from hotline.services import tickets as svc
 from hotline.services.context import SYSTEM, Context
@@ -179,7 +179,7 @@ def _record_batch(
                     }
                 )
     if alerts:
-        ctx.db.execute(_insert_ignoring_duplicates(ctx.db, TicketAlert), alerts)
+        ctx.db.execute(insert_ignoring_duplicates(ctx.db, TicketAlert), alerts)
     if notes:
         ids = ctx.db.scalars(
             sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True),
@@ -229,13 +229,6 @@ def _claim_all(db: Session, claims: list[_Claim]) -> set[int]:
         if updated == 1:
             won_ids.add(claim.ticket_id)
     return won_ids
-
-
-def _insert_ignoring_duplicates(db: Session, model: type[TicketAlert]) -> Any:
-    # The unique key is the last line of defence: an alert already there is not an error.
-    if db.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model).on_conflict_do_nothing()
-    return sqlite.insert(model).on_conflict_do_nothing()
 
 
 def _process(

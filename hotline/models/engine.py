@@ -62,3 +62,12 @@ def _sqlite_begin(connection: sa.Connection) -> None:
 
 def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def insert_ignoring_duplicates(db: Session, model: type[Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING on both databases: for rows that are written once
+    (alerts, frozen snapshots) where a unique key makes a repeated run harmless."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if db.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model).on_conflict_do_nothing()

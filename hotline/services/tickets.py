@@ -354,7 +354,10 @@ def sign_for(ctx: Context, ticket_id: int, *, expected_version: int | None = Non
     def mutate(ticket: Ticket) -> dict[str, Any] | None:
         due_at = ticket.sign_for_due_at
         ticket.signed_at = ctx.now
-        facts: dict[str, Any] = {"due_at": _iso(due_at)}
+        facts: dict[str, Any] = {
+            "due_at": _iso(due_at),
+            "dispatched_at": _iso(ticket.dispatched_at),
+        }
         if ticket.reply_due_at is None and ticket.dispatched_at is not None:
             # The policy's handling clock starts at sign-for: it starts now.
             facts["reply_due_at"] = _iso(_recompute_clocks(ctx, ticket))

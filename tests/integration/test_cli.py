@@ -187,4 +187,12 @@ def test_scheduler_process_runs_the_sweep_every_interval(file_app, monkeypatch) 
     (jobs,) = started
     sweep = next(j for j in jobs if j.id == "deadline-sweep")
     assert sweep.trigger.interval.total_seconds() == 60 and sweep.max_instances == 1
-    assert {j.id for j in jobs} == {"deadline-sweep", "first-sweep", "outbox"}
+    assert {j.id for j in jobs} == {
+        "deadline-sweep",
+        "first-sweep",
+        "outbox",
+        "kpi-snapshot",
+        "first-kpi-snapshot",
+    }
+    daily = next(j for j in jobs if j.id == "kpi-snapshot")
+    assert str(daily.trigger) == "cron[hour='0', minute='15']"
