@@ -24,9 +24,16 @@ DEFAULTS: dict[str, Any] = {
     "CITY_EXTRA_WORKDAYS": [],
     "INBOX_PAGE_SIZE": 50,
     "DEADLINE_POLICIES": str(PROJECT_ROOT / "deadline_policies.yaml"),
-    # Channels every alert is also sent on besides the web inbox: "log", "webhook".
+    # Channels every alert is also sent on besides the web inbox: "log", "webhook", "email".
     "NOTIFY_CHANNELS": ["log"],
     "NOTIFY_WEBHOOK_URL": None,
+    # The e-mail channel writes to each agency's address (agencies.email) through this server.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,
+    "SMTP_FROM": "hotline@localhost",
 }
 
 _ENV = {
@@ -34,6 +41,12 @@ _ENV = {
     "SECRET_KEY": "HOTLINE_SECRET_KEY",
     "DEADLINE_POLICIES": "HOTLINE_DEADLINE_POLICIES",
     "NOTIFY_WEBHOOK_URL": "HOTLINE_NOTIFY_WEBHOOK_URL",
+    "SMTP_HOST": "HOTLINE_SMTP_HOST",
+    "SMTP_PORT": "HOTLINE_SMTP_PORT",
+    "SMTP_USERNAME": "HOTLINE_SMTP_USERNAME",
+    "SMTP_PASSWORD": "HOTLINE_SMTP_PASSWORD",
+    "SMTP_STARTTLS": "HOTLINE_SMTP_STARTTLS",
+    "SMTP_FROM": "HOTLINE_SMTP_FROM",
 }
 
 

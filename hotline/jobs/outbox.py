@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
+import smtplib
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from hotline.models import Notification, OutboxMessage
+from hotline.models import Agency, Notification, OutboxMessage
 
 LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=1)
@@ -29,8 +31,13 @@ log = logging.getLogger("hotline.notify")
 
 class Sender(Protocol):
     def send(self, notification: Notification) -> None:
-        """Deliver or raise; any exception means "try again later"."""
+        """Deliver or raise; any exception means "try again later", except Undeliverable."""
         ...
+
+
+class Undeliverable(Exception):
+    """Retrying cannot help (e.g. the agency has no e-mail address): give up on this channel.
+    The notification itself stays in the agency's web inbox, so nothing is lost."""
 
 
 class LogSender:
@@ -63,6 +70,44 @@ class WebhookSender:
                 raise RuntimeError(f"webhook answered {response.status}")
 
 
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 25
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    sender: str = "hotline@localhost"
+    timeout: float = 10.0
+
+
+class EmailSender:
+    """Mails the notification to the agency's address through the configured SMTP server."""
+
+    def __init__(
+        self, settings: SmtpSettings, smtp: Callable[..., smtplib.SMTP] = smtplib.SMTP
+    ) -> None:
+        self.settings, self.smtp = settings, smtp
+
+    def send(self, notification: Notification) -> None:
+        session = object_session(notification)
+        agency = session.get(Agency, notification.agency_id) if session is not None else None
+        if agency is None or not agency.email:
+            raise Undeliverable("该单位未登记电子邮箱")
+        mail = EmailMessage()
+        mail["From"] = self.settings.sender
+        mail["To"] = agency.email
+        mail["Subject"] = f"【12345工单提醒】{notification.message[:40]}"
+        mail.set_content(notification.message)
+        s = self.settings
+        with self.smtp(s.host, s.port, timeout=s.timeout) as server:
+            if s.starttls:
+                server.starttls()
+            if s.username:
+                server.login(s.username, s.password or "")
+            server.send_message(mail)
+
+
 def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(0, attempts - 1)), MAX_BACKOFF)
 
@@ -72,6 +117,7 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     skipped: int = 0
+    undeliverable: int = 0
 
 
 def deliver(db: Session, now: datetime, senders: Mapping[str, Sender]) -> DeliveryReport:
@@ -102,6 +148,11 @@ def deliver(db: Session, now: datetime, senders: Mapping[str, Sender]) -> Delive
             if sender is None:
                 raise LookupError(f"没有配置发送渠道 {message.channel!r}")
             sender.send(notification)
+        except Undeliverable as exc:
+            message.attempts += 1
+            message.last_error = f"未发送：{exc}"[:500]
+            message.next_attempt_at = None  # leaves the queue; the inbox still has it
+            report.undeliverable += 1
         except Exception as exc:  # a sender failing in any way is retried, never fatal
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:500]

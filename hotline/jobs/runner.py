@@ -10,7 +10,15 @@ from datetime import date
 from flask import Flask
 
 from hotline.jobs.kpi import freeze_pending_days
-from hotline.jobs.outbox import DeliveryReport, LogSender, Sender, WebhookSender, deliver
+from hotline.jobs.outbox import (
+    DeliveryReport,
+    EmailSender,
+    LogSender,
+    Sender,
+    SmtpSettings,
+    WebhookSender,
+    deliver,
+)
 from hotline.jobs.sweep import BATCH, TickReport, tick
 
 log = logging.getLogger("hotline.scheduler")
@@ -45,6 +53,17 @@ def senders(app: Flask) -> dict[str, Sender]:
     configured: dict[str, Sender] = {"log": LogSender()}
     if app.config.get("NOTIFY_WEBHOOK_URL"):
         configured["webhook"] = WebhookSender(app.config["NOTIFY_WEBHOOK_URL"])
+    if app.config.get("SMTP_HOST"):
+        configured["email"] = EmailSender(
+            SmtpSettings(
+                host=app.config["SMTP_HOST"],
+                port=int(app.config["SMTP_PORT"]),
+                username=app.config.get("SMTP_USERNAME"),
+                password=app.config.get("SMTP_PASSWORD"),
+                starttls=str(app.config.get("SMTP_STARTTLS")).lower() in ("1", "true", "yes"),
+                sender=app.config["SMTP_FROM"],
+            )
+        )
     return configured
 
 

@@ -42,6 +42,7 @@ def create_agency(
     district: str | None = None,
     contact_name: str | None = None,
     contact_phone: str | None = None,
+    email: str | None = None,
 ) -> Agency:
     code = clean_text(code, "code", max_chars=32, single_line=True) or ""
     if not _CODE.match(code):
@@ -60,11 +61,23 @@ def create_agency(
             contact_name, "contact_name", max_chars=50, required=False, single_line=True
         ),
         contact_phone=clean_phone(contact_phone, "contact_phone"),
+        email=clean_email(email),
         created_at=ctx.now,
     )
     ctx.db.add(agency)
     ctx.db.flush()
     return agency
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def clean_email(value: str | None, field: str = "email") -> str | None:
+    """A plausible address or nothing; delivery problems beyond that are the outbox's job."""
+    text = clean_text(value, field, max_chars=254, required=False, single_line=True)
+    if text and not _EMAIL.match(text):
+        raise ValidationError(field, f"电子邮箱格式不正确：{text}")
+    return text
 
 
 def find_agency(ctx: Context, ref: int | str, field: str = "agency") -> Agency:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import CHINA_TZ
-from hotline.jobs.outbox import backoff, deliver
+from hotline.jobs.outbox import EmailSender, SmtpSettings, backoff, deliver
 from hotline.jobs.sweep import tick
 from hotline.models import Notification, OutboxMessage
 
@@ -115,3 +116,62 @@ def test_agency_staff_see_their_unread_alerts_on_the_dashboard(client, city, db)
     client.post("/logout")
     client.post("/login", data={"username": "ustaff", "password": PASSWORD})
     assert "待阅通知" not in client.get("/").get_data(as_text=True)
+
+
+class FakeSMTP:
+    """Stands in for smtplib.SMTP: records what a real server would have been told."""
+
+    sent: list[tuple[str, str, str]] = []
+    calls: list[str] = []
+    fail = False
+
+    def __init__(self, host: str, port: int, timeout: float) -> None:
+        self.calls.append(f"connect {host}:{port}")
+
+    def __enter__(self) -> FakeSMTP:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.calls.append("quit")
+
+    def starttls(self) -> None:
+        self.calls.append("starttls")
+
+    def login(self, user: str, password: str) -> None:
+        self.calls.append(f"login {user}")
+
+    def send_message(self, mail) -> None:
+        if FakeSMTP.fail:
+            raise smtplib.SMTPServerDisconnected("connection lost")
+        self.sent.append((mail["To"], mail["Subject"], mail.get_content().strip()))
+
+
+def test_email_goes_to_the_agency_address_and_failures_are_retried(city, db) -> None:
+    FakeSMTP.sent, FakeSMTP.calls, FakeSMTP.fail = [], [], True
+    city.housing.email = "zhujian@example.gov.cn"
+    ticket = city.dispatched()
+    db.commit()
+    tick(db, local(2026, 3, 11, 22), CN, channels=("email",))  # the warning
+    sender = EmailSender(
+        SmtpSettings("smtp.example", 587, "hotline", "secret", starttls=True), smtp=FakeSMTP
+    )
+    failed = deliver(db, local(2026, 3, 11, 22), {"email": sender})
+    assert failed.failed == 1 and FakeSMTP.sent == []
+    FakeSMTP.fail = False
+    later = deliver(db, local(2026, 3, 11, 22, 1), {"email": sender})
+    assert later.sent == 1
+    ((to, subject, body),) = FakeSMTP.sent
+    assert to == "zhujian@example.gov.cn" and "工单提醒" in subject and ticket.number in body
+    assert FakeSMTP.calls[:3] == ["connect smtp.example:587", "starttls", "login hotline"]
+
+
+def test_an_agency_without_an_address_keeps_the_inbox_and_leaves_the_queue(city, db) -> None:
+    city.dispatched()
+    db.commit()
+    tick(db, local(2026, 3, 11, 22), CN, channels=("email",))
+    report = deliver(db, local(2026, 3, 11, 22), {"email": EmailSender(SmtpSettings("x"))})
+    assert report.undeliverable == 1 and report.failed == 0
+    message = db.scalars(sa.select(OutboxMessage)).one()
+    assert message.next_attempt_at is None and message.sent_at is None
+    assert "未登记电子邮箱" in message.last_error
+    assert db.scalar(sa.select(sa.func.count()).select_from(Notification)) == 1

@@ -510,3 +510,13 @@ def test_confirmed_label_on_an_approved_return_feeds_the_classifier(city, db, tm
     (example,) = load_corpus(tmp_path)
     assert example.text == "小区门口的井盖不见了，晚上很危险"
     assert not example.police and example.level2 == "城市建设和市政管理"
+
+
+def test_agency_email_is_checked(city) -> None:
+    from hotline.services.directory import create_agency
+
+    admin = city.ctx(city.admin)
+    agency = create_agency(admin, code="water", name="水务集团", kind="utility", email=" w@x.cn ")
+    assert agency.email == "w@x.cn"
+    with pytest.raises(ValidationError, match="电子邮箱格式不正确"):
+        create_agency(admin, code="gas", name="燃气公司", kind="utility", email="not-an-address")
