@@ -948,3 +948,18 @@ def history(ctx: Context, ticket_id: int) -> list[TicketEvent]:
             .order_by(TicketEvent.seq)
         )
     )
+
+
+ALERT_LABELS = {AlertKind.WARNING.value: "时限预警", AlertKind.OVERDUE.value: "已超期"}
+
+
+def alerts_of(ctx: Context, ticket_id: int) -> list[TicketAlert]:
+    """预警 / 超期 the sweep recorded (催办 / 通报 are in the event log already)."""
+    ticket = get_ticket(ctx, ticket_id)
+    return list(
+        ctx.db.scalars(
+            sa.select(TicketAlert)
+            .where(TicketAlert.ticket_id == ticket.id, TicketAlert.kind.in_(ALERT_LABELS))
+            .order_by(TicketAlert.recorded_at, TicketAlert.id)
+        )
+    )

@@ -63,4 +63,21 @@ def ticket(ticket_id: int):
         item = tickets.get_ticket(ctx, ticket_id)
     except NotFound:
         abort(404)
-    return render_template("ticket.html", ticket=item, events=tickets.history(ctx, ticket_id))
+    # One timeline: the steps people took, and the sweep's 预警 / 超期 where they happened.
+    entries = [(e.occurred_at, 0, e) for e in tickets.history(ctx, ticket_id)]
+    entries += [(a.recorded_at, 1, a) for a in tickets.alerts_of(ctx, ticket_id)]
+    entries.sort(key=lambda entry: (entry[0], entry[1]))
+    policy = tickets.policy_of(ctx, item) if item.dispatched_at is not None else None
+    level = (
+        warning_level(ctx.now, tickets.clock_started_at(item), item.next_due_at, ctx.warning_share)
+        if item.is_open and item.next_due_at is not None
+        else None
+    )
+    return render_template(
+        "ticket.html",
+        ticket=item,
+        timeline=[entry for _, _, entry in entries],
+        alert_labels=tickets.ALERT_LABELS,
+        policy=policy,
+        level=level,
+    )

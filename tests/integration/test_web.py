@@ -201,3 +201,21 @@ def test_a_broken_policy_file_stops_start_up_naming_the_place(tmp_path) -> None:
                 "DEADLINE_POLICIES": str(bad),
             }
         )
+
+
+def test_ticket_page_merges_sweep_alerts_into_the_timeline(client, city, clock) -> None:
+    from datetime import datetime
+
+    from hotline.domain.calendar import WorkingCalendar
+    from hotline.domain.clock import CHINA_TZ
+    from hotline.jobs.sweep import tick
+
+    ticket = city.dispatched()  # Tuesday 10 March 09:30; sign-for due Wednesday 23:59:59
+    city.db.commit()
+    tick(city.db, datetime(2026, 3, 12, 0, 5, tzinfo=CHINA_TZ), WorkingCalendar.chinese())
+    clock.set(datetime(2026, 3, 12, 8, tzinfo=CHINA_TZ))
+    login(client, "boss")
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    kinds = re.findall(r'data-(action|alert)="(\w+)"', page)
+    assert [k for _, k in kinds] == ["create", "dispatch", "warning", "overdue"]
+    assert "一般事项" in page and 'class="level level-red"' in page
