@@ -13,6 +13,8 @@ from hotline.config import DEFAULTS, from_environment, parse_dates
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import Clock, SystemClock
 from hotline.domain.policies import load_policies
+from hotline.rules.schema import load_rules
+from hotline.services.routing import RulesHolder
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,7 +41,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     # A broken policy file stops start-up with the place of the error, before any request.
-    app.extensions["hotline.policies"] = load_policies(Path(app.config["DEADLINE_POLICIES"]))
+    app.extensions["hotline.policies"] = policies = load_policies(
+        Path(app.config["DEADLINE_POLICIES"])
+    )
+    # The same for the routing rules; agency codes are checked by `hotline rules check` and on
+    # upload, where the database may be asked.
+    rules_path = Path(app.config["ROUTING_RULES"])
+    app.extensions["hotline.rules"] = RulesHolder(
+        load_rules(rules_path, policies=set(policies.policies)), rules_path
+    )
     for warning in calendar.warnings(clock.now().date()):
         app.logger.warning("calendar: %s", warning)
 

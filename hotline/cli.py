@@ -213,7 +213,18 @@ _add_classifier_commands()
 
 
 def register_commands(app: Flask) -> None:
-    for command in (db_group, seed_demo, serve, demo, feedback_group, scheduler):
+    from hotline.cli_routing import route_command, rules_group
+
+    for command in (
+        db_group,
+        seed_demo,
+        serve,
+        demo,
+        feedback_group,
+        scheduler,
+        rules_group,
+        route_command,
+    ):
         app.cli.add_command(command)
 
 

@@ -24,6 +24,9 @@ DEFAULTS: dict[str, Any] = {
     "CITY_EXTRA_WORKDAYS": [],
     "INBOX_PAGE_SIZE": 50,
     "DEADLINE_POLICIES": str(PROJECT_ROOT / "deadline_policies.yaml"),
+    "ROUTING_RULES": str(PROJECT_ROOT / "routing_rules.yaml"),
+    # Empty: the model shipped in classifier/models.
+    "CLASSIFIER_MODEL": "",
     # Channels every alert is also sent on besides the web inbox: "log", "webhook", "email".
     "NOTIFY_CHANNELS": ["log"],
     "NOTIFY_WEBHOOK_URL": None,
@@ -40,6 +43,8 @@ _ENV = {
     "DATABASE_URL": "DATABASE_URL",
     "SECRET_KEY": "HOTLINE_SECRET_KEY",
     "DEADLINE_POLICIES": "HOTLINE_DEADLINE_POLICIES",
+    "ROUTING_RULES": "HOTLINE_ROUTING_RULES",
+    "CLASSIFIER_MODEL": "HOTLINE_CLASSIFIER_MODEL",
     "NOTIFY_WEBHOOK_URL": "HOTLINE_NOTIFY_WEBHOOK_URL",
     "SMTP_HOST": "HOTLINE_SMTP_HOST",
     "SMTP_PORT": "HOTLINE_SMTP_PORT",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
+
 import sqlalchemy as sa
 from flask import Flask, g
 from flask_login import LoginManager
@@ -9,6 +12,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.models.engine import make_engine, make_session_factory
+from hotline.services.routing import Router
 
 
 class Database:
@@ -59,3 +63,26 @@ class Database:
 db = Database()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+_router_lock = threading.Lock()
+
+
+def app_router(app: Flask) -> Router:
+    """The app's Router, made on first use: loading the model takes about two seconds, which
+    commands and pages that never classify should not pay."""
+    router = app.extensions.get("hotline.router")
+    if router is None:
+        with _router_lock:
+            router = app.extensions.get("hotline.router")
+            if router is None:
+                from classifier.predict import Classifier
+
+                model = app.config.get("CLASSIFIER_MODEL") or None
+                router = Router(
+                    Classifier.load(Path(model) if model else None),
+                    app.extensions["hotline.rules"],
+                    app.extensions["hotline.calendar"],
+                )
+                app.extensions["hotline.router"] = router
+    return router

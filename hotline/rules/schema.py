@@ -1,0 +1,577 @@
+"""routing_rules.yaml: the schema, the loader, and every check a city's file must pass.
+
+The file is read with line numbers kept, so each problem names the rule, the field and the
+line. All problems are collected, not just the first, so an administrator fixes a file in one
+go. Structure is checked on load; agency codes and deadline policy names are checked against
+what the caller knows (the database, the policy file) when it can say.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from hotline.domain.vocabulary import Hotline, Nature, Urgency
+
+LINE = "__line__"
+MAX_KEYWORDS = 2_000
+MAX_PATTERN_CHARS = 500
+
+
+class Decision(StrEnum):
+    POLICE = "police"  # 110 dispatch
+    NON_POLICE = "non_police"  # a 12345 ticket
+    EMERGENCY = "emergency"  # 119 / 120 / 122 linkage
+    JOINT = "joint"  # 110 now and a 12345 ticket for mediation in parallel
+    REVIEW = "review"  # a person decides (三方通话 when the owner is unclear)
+
+
+SAFE_DECISIONS = frozenset({Decision.POLICE, Decision.EMERGENCY, Decision.JOINT})
+EMERGENCY_LINES = ("119", "120", "122")
+DAY_TYPES = ("working_day", "rest_day")
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: str | None
+    field: str | None
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [f"第 {self.line} 行"] if self.line else []
+        if self.rule:
+            where.append(f"规则 {self.rule}")
+        if self.field:
+            where.append(f"字段 {self.field}")
+        return f"{'，'.join(where)}：{self.message}" if where else self.message
+
+
+class RulesError(ValueError):
+    """The file cannot be used; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    start: time
+    end: time  # a window with end <= start runs over midnight
+
+    def contains(self, moment: time) -> bool:
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+@dataclass(frozen=True)
+class Match:
+    decision: frozenset[str] = frozenset()
+    min_probability: float | None = None
+    max_probability: float | None = None
+    police_type: frozenset[str] = frozenset()
+    category: frozenset[str] = frozenset()  # level 1, level 2, or "level1/level2"
+    keywords_any: tuple[str, ...] = ()
+    keywords_all: tuple[tuple[str, ...], ...] = ()  # each item: alternatives ("a|b")
+    keywords_none: tuple[str, ...] = ()
+    regex: tuple[re.Pattern[str], ...] = ()
+    hotline: frozenset[str] = frozenset()
+    district: frozenset[str] = frozenset()
+    nature: frozenset[str] = frozenset()
+    urgency: frozenset[str] = frozenset()
+    time_of_day: TimeWindow | None = None
+    day_type: frozenset[str] = frozenset()
+
+    def is_catch_all(self) -> bool:
+        return self == Match()
+
+
+@dataclass(frozen=True)
+class Action:
+    decision: Decision
+    destination: str  # "110", "119", "120", "122", "12345", "12345:<agency>", "review"
+    also: tuple[str, ...] = ()
+    assisting: tuple[str, ...] = ()
+    informed: tuple[str, ...] = ()
+    three_party_call: bool = False
+    priority: Urgency | None = None
+    deadline_policy: str | None = None
+
+    @property
+    def lead_agency(self) -> str | None:
+        for target in (self.destination, *self.also):
+            if target.startswith("12345:"):
+                return target.split(":", 1)[1]
+        return None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    description: str
+    match: Match
+    action: Action
+    safety: bool
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: int
+    city: str
+    safety_rules: tuple[Rule, ...]
+    rules: tuple[Rule, ...]
+    default: Action
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)
+
+    def all_rules(self) -> Iterable[Rule]:
+        yield from self.safety_rules
+        yield from self.rules
+
+    def agencies(self) -> set[str]:
+        codes: set[str] = set()
+        for action in [r.action for r in self.all_rules()] + [self.default]:
+            codes.update(a for a in (action.lead_agency, *action.assisting, *action.informed) if a)
+        return codes
+
+
+# --- loading ---------------------------------------------------------------------------
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Keeps the line of every mapping, so problems can point at it."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping = loader.construct_mapping(node, deep=True)
+    mapping[LINE] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_rules(
+    path: Path,
+    *,
+    agencies: Collection[str] | None = None,
+    policies: Collection[str] | None = None,
+) -> RuleSet:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulesError([Problem(None, None, None, f"无法读取 {path}：{exc.strerror}")]) from exc
+    except UnicodeDecodeError as exc:
+        raise RulesError([Problem(None, None, None, f"{path} 不是 UTF-8 文本")]) from exc
+    return parse_rules(text, agencies=agencies, policies=policies)
+
+
+def parse_rules(
+    text: str,
+    *,
+    agencies: Collection[str] | None = None,
+    policies: Collection[str] | None = None,
+) -> RuleSet:
+    try:
+        raw = yaml.load(text, Loader=_LineLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise RulesError([Problem(None, None, line, f"YAML 格式错误：{exc}")]) from exc
+    parser = _Parser(agencies, policies)
+    ruleset = parser.ruleset(raw)
+    if parser.problems:
+        raise RulesError(parser.problems)
+    assert ruleset is not None
+    return ruleset
+
+
+_TOP_KEYS = {"version", "city", "safety_rules", "rules", "default", "description"}
+_RULE_KEYS = {"id", "description", "when", "then", "enabled"}
+_MATCH_KEYS = {
+    "decision",
+    "police_probability",
+    "police_type",
+    "category",
+    "keywords_any",
+    "keywords_all",
+    "keywords_none",
+    "regex",
+    "hotline",
+    "district",
+    "nature",
+    "urgency",
+    "time_of_day",
+    "day_type",
+}
+_ACTION_KEYS = {
+    "decision",
+    "destination",
+    "also",
+    "assisting",
+    "informed",
+    "three_party_call",
+    "priority",
+    "deadline_policy",
+}
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+_AGENCY = re.compile(r"^[a-z0-9][a-z0-9_\-]{1,31}$")
+
+
+class _Parser:
+    def __init__(self, agencies: Collection[str] | None, policies: Collection[str] | None):
+        self.agencies = set(agencies) if agencies is not None else None
+        self.policies = set(policies) if policies is not None else None
+        self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
+
+    def problem(self, rule: str | None, fld: str | None, line: int | None, msg: str) -> None:
+        self.problems.append(Problem(rule, fld, line, msg))
+
+    def ruleset(self, raw: Any) -> RuleSet | None:
+        if not isinstance(raw, dict):
+            self.problem(
+                None, None, None, "文件应为映射：version、city、safety_rules、rules、default"
+            )
+            return None
+        line = raw.get(LINE)
+        self._unknown(raw, _TOP_KEYS, None, line)
+        version = raw.get("version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            self.problem(None, "version", line, f"应为正整数（每次修改加一），而不是 {version!r}")
+            version = 0
+        city = raw.get("city")
+        if not isinstance(city, str) or not city.strip():
+            self.problem(None, "city", line, "应写明城市名称")
+            city = ""
+        seen: set[str] = set()
+        safety = self._rules(raw.get("safety_rules"), "safety_rules", True, seen, line)
+        rules = self._rules(raw.get("rules"), "rules", False, seen, line)
+        default_raw = raw.get("default")
+        if default_raw is None:
+            default = Action(Decision.REVIEW, "review")
+        else:
+            default = self._action(default_raw, "default", "default", False)
+        self._check_reachable(rules)
+        return RuleSet(
+            version, city.strip(), tuple(safety), tuple(rules), default, tuple(self.warnings)
+        )
+
+    def _unknown(self, raw: Mapping[str, Any], allowed: set[str], rule: str | None, line: Any):
+        for key in raw:
+            if key != LINE and key not in allowed:
+                choices = "、".join(sorted(allowed))
+                self.problem(rule, str(key), line, f"未知字段；可用：{choices}")
+
+    def _rules(self, raw: Any, section: str, safety: bool, seen: set[str], line: Any) -> list[Rule]:
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem(None, section, line, "应为规则列表")
+            return []
+        rules = []
+        for index, item in enumerate(raw, start=1):
+            rule = self._rule(item, section, index, safety, seen)
+            if rule is not None:
+                rules.append(rule)
+        return rules
+
+    def _rule(
+        self, raw: Any, section: str, index: int, safety: bool, seen: set[str]
+    ) -> Rule | None:
+        if not isinstance(raw, dict):
+            self.problem(f"{section}[{index}]", None, None, "规则应为映射（id、when、then）")
+            return None
+        line = raw.get(LINE)
+        rule_id = raw.get("id")
+        if not isinstance(rule_id, str) or not _ID.match(rule_id):
+            self.problem(f"{section}[{index}]", "id", line, f"规则编号无效：{rule_id!r}")
+            rule_id = f"{section}[{index}]"
+        elif rule_id in seen:
+            self.problem(rule_id, "id", line, "规则编号重复")
+        seen.add(rule_id)
+        self._unknown(raw, _RULE_KEYS, rule_id, line)
+        enabled = raw.get("enabled", True)
+        if not isinstance(enabled, bool):
+            self.problem(rule_id, "enabled", line, "应为 true 或 false")
+        if safety and enabled is False:
+            self.problem(rule_id, "enabled", line, "安全规则不能停用")
+        match = self._match(raw.get("when"), rule_id, line)
+        action = self._action(raw.get("then"), rule_id, "then", safety, line)
+        if safety and match.is_catch_all():
+            self.problem(rule_id, "when", line, "安全规则必须有触发条件")
+        if enabled is False:
+            return None
+        description = raw.get("description", "")
+        return Rule(rule_id, str(description), match, action, safety, line)
+
+    # --- when -----------------------------------------------------------------------------
+
+    def _match(self, raw: Any, rule: str, line: Any) -> Match:
+        if raw is None:
+            return Match()
+        if not isinstance(raw, dict):
+            self.problem(rule, "when", line, "应为条件映射")
+            return Match()
+        line = raw.get(LINE, line)
+        self._unknown(raw, _MATCH_KEYS, rule, line)
+        low, high = self._probability(raw.get("police_probability"), rule, line)
+        return Match(
+            decision=self._choices(raw, "decision", [d.value for d in Decision], rule, line),
+            min_probability=low,
+            max_probability=high,
+            police_type=self._strings(raw, "police_type", rule, line),
+            category=self._strings(raw, "category", rule, line),
+            keywords_any=tuple(_norm(k) for k in self._words(raw, "keywords_any", rule, line)),
+            keywords_all=tuple(
+                tuple(_norm(a) for a in k.split("|") if a)
+                for k in self._words(raw, "keywords_all", rule, line)
+            ),
+            keywords_none=tuple(_norm(k) for k in self._words(raw, "keywords_none", rule, line)),
+            regex=self._patterns(raw, rule, line),
+            hotline=self._choices(raw, "hotline", [h.value for h in Hotline], rule, line),
+            district=self._strings(raw, "district", rule, line),
+            nature=self._choices(raw, "nature", [n.value for n in Nature], rule, line),
+            urgency=self._choices(raw, "urgency", [u.value for u in Urgency], rule, line),
+            time_of_day=self._window(raw.get("time_of_day"), rule, line),
+            day_type=self._choices(raw, "day_type", list(DAY_TYPES), rule, line),
+        )
+
+    def _list(self, raw: Mapping[str, Any], key: str, rule: str, line: Any) -> list[Any]:
+        value = raw.get(key)
+        if value is None:
+            return []
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            self.problem(rule, key, line, "应为非空列表")
+            return []
+        return value
+
+    def _strings(self, raw: Mapping[str, Any], key: str, rule: str, line: Any) -> frozenset[str]:
+        return frozenset(self._words(raw, key, rule, line))
+
+    def _words(self, raw: Mapping[str, Any], key: str, rule: str, line: Any) -> list[str]:
+        values = self._list(raw, key, rule, line)
+        if len(values) > MAX_KEYWORDS:
+            self.problem(rule, key, line, f"最多 {MAX_KEYWORDS} 项")
+            return []
+        words = []
+        for value in values:
+            text = str(value).strip() if isinstance(value, str | int) else ""
+            if not text or isinstance(value, bool):
+                self.problem(rule, key, line, f"无效的取值 {value!r}")
+                continue
+            words.append(text)
+        return words
+
+    def _choices(
+        self, raw: Mapping[str, Any], key: str, allowed: list[str], rule: str, line: Any
+    ) -> frozenset[str]:
+        values = self._strings(raw, key, rule, line)
+        for value in sorted(values - set(allowed)):
+            self.problem(rule, key, line, f"无效的取值 {value!r}，可选：{'、'.join(allowed)}")
+        return values & set(allowed)
+
+    def _probability(self, raw: Any, rule: str, line: Any) -> tuple[float | None, float | None]:
+        if raw is None:
+            return None, None
+        if not isinstance(raw, dict) or not set(raw) - {LINE} <= {"min", "max"}:
+            self.problem(rule, "police_probability", line, "应为 {min: 0.5, max: 1.0} 形式")
+            return None, None
+        bounds = []
+        for key in ("min", "max"):
+            value = raw.get(key)
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1
+            ):
+                self.problem(rule, f"police_probability.{key}", line, "应在 0 到 1 之间")
+                value = None
+            bounds.append(float(value) if value is not None else None)
+        low, high = bounds
+        if low is not None and high is not None and low > high:
+            self.problem(rule, "police_probability", line, "min 不能大于 max")
+        return low, high
+
+    def _patterns(self, raw: Mapping[str, Any], rule: str, line: Any) -> tuple[re.Pattern, ...]:
+        patterns = []
+        for text in self._words(raw, "regex", rule, line):
+            if len(text) > MAX_PATTERN_CHARS:
+                self.problem(rule, "regex", line, f"正则表达式过长（最多 {MAX_PATTERN_CHARS} 字）")
+                continue
+            try:
+                patterns.append(re.compile(text))
+            except re.error as exc:
+                self.problem(rule, "regex", line, f"正则表达式 {text!r} 有误：{exc}")
+        return tuple(patterns)
+
+    def _window(self, raw: Any, rule: str, line: Any) -> TimeWindow | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict) or set(raw) - {LINE} != {"from", "to"}:
+            self.problem(rule, "time_of_day", line, '应为 {from: "22:00", to: "06:00"} 形式')
+            return None
+        ends = []
+        for key in ("from", "to"):
+            value = raw[key]
+            try:
+                ends.append(time.fromisoformat(str(value)))
+            except ValueError:
+                self.problem(rule, f"time_of_day.{key}", line, f"时间格式应为 HH:MM：{value!r}")
+                return None
+        if ends[0] == ends[1]:
+            self.problem(rule, "time_of_day", line, "开始与结束时间不能相同")
+            return None
+        return TimeWindow(ends[0], ends[1])
+
+    # --- then -----------------------------------------------------------------------------
+
+    def _action(self, raw: Any, rule: str, fld: str, safety: bool, line: Any = None) -> Action:
+        fallback = Action(Decision.REVIEW, "review")
+        if not isinstance(raw, dict):
+            self.problem(rule, fld, line, "应为处置映射（decision、destination …）")
+            return fallback
+        line = raw.get(LINE, line)
+        self._unknown(raw, _ACTION_KEYS, rule, line)
+        try:
+            decision = Decision(raw.get("decision"))
+        except ValueError:
+            allowed = "、".join(d.value for d in Decision)
+            self.problem(
+                rule, "decision", line, f"无效的处置 {raw.get('decision')!r}，可选：{allowed}"
+            )
+            return fallback
+        if safety and decision not in SAFE_DECISIONS:
+            self.problem(rule, "decision", line, "安全规则只能转 110、119/120/122 或联动处置")
+        destination = str(raw.get("destination", _DEFAULT_DESTINATION.get(decision, "")))
+        self._destination(destination, decision, rule, line)
+        also = tuple(str(a) for a in self._list(raw, "also", rule, line))
+        for target in also:
+            self._target(target, rule, "also", line)
+        if decision is Decision.JOINT and not any(
+            t.startswith("12345") for t in (destination, *also)
+        ):
+            self.problem(rule, "also", line, "联动处置需同时生成 12345 工单（also: 12345:单位）")
+        assisting = tuple(str(a) for a in self._list(raw, "assisting", rule, line))
+        informed = tuple(str(a) for a in self._list(raw, "informed", rule, line))
+        for code in (*assisting, *informed):
+            self._agency(code, rule, "assisting/informed", line)
+        three = raw.get("three_party_call", False)
+        if not isinstance(three, bool):
+            self.problem(rule, "three_party_call", line, "应为 true 或 false")
+            three = False
+        priority = None
+        if raw.get("priority") is not None:
+            try:
+                priority = Urgency(raw["priority"])
+            except ValueError:
+                allowed = "、".join(u.value for u in Urgency)
+                self.problem(rule, "priority", line, f"无效的紧急程度，可选：{allowed}")
+        policy = raw.get("deadline_policy")
+        if policy is not None:
+            policy = str(policy)
+            if self.policies is not None and policy not in self.policies:
+                self.problem(rule, "deadline_policy", line, f"未知的时限规则 {policy!r}")
+        return Action(decision, destination, also, assisting, informed, three, priority, policy)
+
+    def _destination(self, destination: str, decision: Decision, rule: str, line: Any) -> None:
+        self._target(destination, rule, "destination", line)
+        expected = {
+            Decision.POLICE: ("110",),
+            Decision.JOINT: ("110",),
+            Decision.EMERGENCY: EMERGENCY_LINES,
+            Decision.REVIEW: ("review", "110", "12345"),
+        }.get(decision)
+        if decision is Decision.NON_POLICE and not destination.startswith("12345"):
+            self.problem(rule, "destination", line, "非警情应转 12345 或 12345:单位")
+        elif expected is not None and destination not in expected:
+            wanted = "、".join(expected)
+            self.problem(rule, "destination", line, f"处置 {decision.value} 的去向应为 {wanted}")
+
+    def _target(self, target: str, rule: str, fld: str, line: Any) -> None:
+        if target in ("110", "12345", "review", *EMERGENCY_LINES):
+            return
+        if target.startswith("12345:"):
+            self._agency(target.split(":", 1)[1], rule, fld, line)
+            return
+        self.problem(
+            rule, fld, line, f"无效的去向 {target!r}：110、119、120、122、12345:单位编码或 review"
+        )
+
+    def _agency(self, code: str, rule: str, fld: str, line: Any) -> None:
+        if not _AGENCY.match(code):
+            self.problem(rule, fld, line, f"单位编码格式无效：{code!r}")
+        elif self.agencies is not None and code not in self.agencies:
+            self.problem(rule, fld, line, f"未知的单位编码 {code!r}")
+
+    # --- reachability ---------------------------------------------------------------------
+
+    def _check_reachable(self, rules: list[Rule]) -> None:
+        for i, later in enumerate(rules):
+            for earlier in rules[:i]:
+                if _covers(earlier.match, later.match):
+                    self.warnings.append(
+                        Problem(
+                            later.id,
+                            "when",
+                            later.line,
+                            f"永远不会生效：规则 {earlier.id} 在前，且条件更宽",
+                        )
+                    )
+                    break
+
+
+_DEFAULT_DESTINATION = {
+    Decision.POLICE: "110",
+    Decision.JOINT: "110",
+    Decision.REVIEW: "review",
+    Decision.NON_POLICE: "12345",
+}
+
+
+def _covers(earlier: Match, later: Match) -> bool:
+    """True when every call ``later`` matches is matched by ``earlier`` too (conservatively:
+    only when each condition of ``earlier`` is implied by the same condition of ``later``)."""
+    for name in ("decision", "police_type", "category", "hotline", "district", "nature"):
+        wide, narrow = getattr(earlier, name), getattr(later, name)
+        if wide and (not narrow or not narrow <= wide):
+            return False
+    for name in ("urgency", "day_type"):
+        wide, narrow = getattr(earlier, name), getattr(later, name)
+        if wide and (not narrow or not narrow <= wide):
+            return False
+    if earlier.min_probability is not None and (
+        later.min_probability is None or later.min_probability < earlier.min_probability
+    ):
+        return False
+    if earlier.max_probability is not None and (
+        later.max_probability is None or later.max_probability > earlier.max_probability
+    ):
+        return False
+    if earlier.keywords_any and not (
+        later.keywords_any and set(later.keywords_any) <= set(earlier.keywords_any)
+    ):
+        return False
+    if earlier.keywords_all and not set(earlier.keywords_all) <= set(later.keywords_all):
+        return False
+    if earlier.keywords_none or earlier.regex or earlier.time_of_day:
+        return earlier.keywords_none == later.keywords_none and (
+            earlier.regex == later.regex and earlier.time_of_day == later.time_of_day
+        )
+    return True
+
+
+def _norm(text: str) -> str:
+    """Keywords compare like the normalised transcript: full-width folded, case-insensitive."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text).casefold().replace(" ", "")
