@@ -225,11 +225,11 @@ def database_size(engine: sa.Engine) -> int:
 @dataclass
 class Phase:
     calls: int = 0
-    rows: int = 0
     seconds: float = 0.0
 
 
 SELECT_DUE = "SELECT due tickets (ix_tickets_next_alert_at)"
+CLAIM = "UPDATE tickets … FROM (VALUES …) RETURNING (claim)"
 
 
 def _label(statement: str) -> str:
@@ -237,7 +237,7 @@ def _label(statement: str) -> str:
     for prefix, label in (
         ("SELECT tickets.id", SELECT_DUE),
         ("SELECT ticket_alerts", "SELECT recorded alerts"),
-        ("UPDATE tickets", "UPDATE tickets … FROM (VALUES …) RETURNING (claim)"),
+        ("UPDATE tickets", CLAIM),
         ("INSERT INTO ticket_alerts", "INSERT ticket_alerts ON CONFLICT DO NOTHING"),
         ("INSERT INTO notifications", "INSERT notifications … RETURNING id"),
         ("INSERT INTO outbox", "INSERT outbox"),
@@ -274,14 +274,11 @@ class Profiler:
     def _before(self, *_args: Any) -> None:
         self._started.append(time.perf_counter())
 
-    def _after(
-        self, _conn: Any, _cur: Any, statement: str, params: Any, _ctx: Any, many: bool
-    ) -> None:
+    def _after(self, _conn: Any, _cur: Any, statement: str, params: Any, *_rest: Any) -> None:
         elapsed = time.perf_counter() - self._started.pop()
         label = _label(statement)
         phase = self.phases.setdefault(label, Phase())
         phase.calls += 1
-        phase.rows += len(params) if many else 1
         phase.seconds += elapsed
         self.statements.setdefault(label, (statement, params))
 
@@ -353,18 +350,16 @@ def bench_idle(
             cur.execute(statement, params)
             cur.fetchall()
             sql_ms.append((time.perf_counter_ns() - t0) / 1e6)
-        cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, params)
-        plan = "\n".join(row[0] for row in cur.fetchall())
         raw.rollback()
     finally:
         raw.close()
+    plan = explain(engine, statement, params)
     return IdleResult(
         when=when,
         runs=runs,
         app=Timing.of(app_ms),
         sql=Timing.of(sql_ms),
-        index_used="Index Scan using ix_tickets_next_alert_at" in plan
-        or "Index Only Scan using ix_tickets_next_alert_at" in plan,
+        index_used=_uses_alert_index(plan),
         sql_text=statement,
         explain=plan,
     )
@@ -410,8 +405,8 @@ def sweep_once(
     policies: PolicySet,
     expected: dict[str, int],
     with_lead: int,
-) -> tuple[SweepRun, tuple[str, Any]]:
-    """One sweep, checked; also returns the first tick's SELECT (statement, parameters)."""
+) -> tuple[SweepRun, dict[str, tuple[str, Any]]]:
+    """One sweep, checked; also returns the first statement of each kind and its parameters."""
     totals: Counter[str] = Counter()
     looked = claimed = deferred = ticks = 0
     gc.collect()
@@ -489,7 +484,7 @@ def sweep_once(
         and result.second_sweep_looked_at == 0
         and result.deferred == 0
     )
-    return result, prof.statements[SELECT_DUE]
+    return result, prof.statements
 
 
 RESET_SQL = (
@@ -512,7 +507,8 @@ def reset(engine: sa.Engine) -> float:
     return time.perf_counter() - t0
 
 
-def explain_due_batch(engine: sa.Engine, statement: str, params: Any) -> str:
+def explain(engine: sa.Engine, statement: str, params: Any) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) in a transaction that is rolled back (also for the UPDATE)."""
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -539,6 +535,10 @@ def cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _uses_alert_index(plan: str) -> bool:
+    return "ix_tickets_next_alert_at" in plan and "Seq Scan on tickets" not in plan
+
+
 def print_run(r: SweepRun) -> None:
     print(
         f"  run {r.run}: {r.seconds * 1000:,.0f} ms, {r.ticks} ticks, looked at {r.looked_at:,}, "
@@ -549,9 +549,7 @@ def print_run(r: SweepRun) -> None:
         flush=True,
     )
     for label, p in sorted(r.phases.items(), key=lambda kv: -kv[1].seconds):
-        print(
-            f"      {p.seconds * 1000:8.1f} ms  {p.calls:4d} calls {p.rows:7,} rows  {label}",
-        )
+        print(f"      {p.seconds * 1000:8.1f} ms  {p.calls:4d} calls  {label}")
     print(f"      {r.python_seconds * 1000:8.1f} ms  Python (tick, SQLAlchemy, psycopg, pool)")
 
 
@@ -645,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(1, args.repeats + 1):
             if run > 1:
                 reset_seconds.append(reset(engine))
-            result, select_due = sweep_once(
+            result, statements = sweep_once(
                 engine, run, calendar, policies, expected, setup.with_lead
             )
             runs.append(result)
@@ -658,9 +656,10 @@ def main(argv: list[str] | None = None) -> int:
         print_idle(after)
 
         reset_seconds.append(reset(engine))
-        batch_plan = explain_due_batch(engine, *select_due)
-        print("\n  -- the first batch's SELECT at now (EXPLAIN ANALYZE, after a reset):")
-        print("\n".join("     " + line for line in batch_plan.splitlines()))
+        plans = {label: explain(engine, *statements[label]) for label in (SELECT_DUE, CLAIM)}
+        for label, plan in plans.items():
+            print(f"\n  -- the first tick's {label}, after a reset (EXPLAIN ANALYZE, rolled back):")
+            print("\n".join("     " + line for line in plan.splitlines()))
 
         median = statistics.median(r.seconds for r in runs)
         ok = all(r.ok for r in runs)
@@ -687,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
                 "reset_seconds": reset_seconds,
                 "median_seconds": median,
                 "idle_after_sweep": asdict(after),
-                "due_batch_explain": batch_plan,
+                "first_tick_explain": plans,
                 "checks_passed": ok,
             }
             args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
