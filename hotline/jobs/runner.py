@@ -41,8 +41,11 @@ def sweep_until_done(app: Flask) -> TickReport:
             total.looked_at += report.looked_at
             total.claimed += report.claimed
             total.deferred += report.deferred
+            total.failed += report.failed
             total.alerts.update(report.alerts)
-            if report.looked_at < BATCH:
+            # A full batch means more may be due; a batch in which nothing could be claimed
+            # (all deferred or failing) would repeat itself forever, so wait for the next run.
+            if report.looked_at < BATCH or report.claimed == 0:
                 break
     if total.claimed:
         log.info("sweep: %s", dict(total.alerts))

@@ -10,6 +10,7 @@ ticket per transaction. A crash rolls back the work in hand, which the next tick
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,6 +32,7 @@ from hotline.services import tickets as svc
 from hotline.services.context import SYSTEM, Context
 
 BATCH = 1000
+log = logging.getLogger("hotline.scheduler")
 
 
 @dataclass
@@ -39,6 +41,7 @@ class TickReport:
     claimed: int = 0
     alerts: Counter[str] = field(default_factory=Counter)
     deferred: int = 0
+    failed: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,16 +114,24 @@ def tick(
         except ConflictError:
             db.rollback()  # a person changed the ticket meanwhile: the next tick retries
             report.deferred += 1
+        except Exception:
+            # One broken ticket must not hold back the others behind it in this tick.
+            db.rollback()
+            log.exception("sweep: ticket %s failed; it is retried next tick", ticket_id)
+            report.failed += 1
     return report
 
 
 def _recorded(db: Session, ticket_ids: list[int]) -> dict[tuple[int, datetime], set[AlertKind]]:
     done: dict[tuple[int, datetime], set[AlertKind]] = {}
-    rows = db.execute(
-        sa.select(TicketAlert.ticket_id, TicketAlert.due_at, TicketAlert.kind).where(
-            TicketAlert.ticket_id.in_(ticket_ids)
+    if _is_postgres(db):
+        rows = db.execute(_PG_RECORDED, {"ids": ticket_ids})
+    else:
+        rows = db.execute(
+            sa.select(TicketAlert.ticket_id, TicketAlert.due_at, TicketAlert.kind).where(
+                TicketAlert.ticket_id.in_(ticket_ids)
+            )
         )
-    )
     for ticket_id, due_at, kind in rows:
         done.setdefault((ticket_id, due_at), set()).add(AlertKind(kind))
     return done
@@ -150,75 +161,87 @@ def _record_batch(
 ) -> None:
     if not claims:
         return
-    won = {c.ticket_id for c in claims} & _claim_all(ctx.db, claims)
+    postgres = _is_postgres(ctx.db)
+    won = _claim_pg(ctx.db, claims) if postgres else _claim_each(ctx.db, claims)
     report.claimed += len(won)
-    alerts: list[dict[str, Any]] = []
-    notes: list[dict[str, Any]] = []
+    alerts: list[tuple[int, str, datetime]] = []
+    notes: list[tuple[int, int, str, str]] = []
     for claim in claims:
         if claim.ticket_id not in won or claim.due is None:
             continue
         for kind in claim.kinds:
             report.alerts[kind.value] += 1
-            alerts.append(
-                {
-                    "ticket_id": claim.ticket_id,
-                    "kind": kind.value,
-                    "due_at": claim.due,
-                    "recorded_at": ctx.now,
-                }
-            )
+            alerts.append((claim.ticket_id, kind.value, claim.due))
             if claim.message is not None:
                 text = _text(kind, claim.message.number, claim.message.clock, claim.due)
-                notes.append(
-                    {
-                        "agency_id": claim.message.agency_id,
-                        "ticket_id": claim.ticket_id,
-                        "kind": kind.value,
-                        "message": text,
-                        "created_at": ctx.now,
-                    }
-                )
-    if alerts:
-        ctx.db.execute(insert_ignoring_duplicates(ctx.db, TicketAlert), alerts)
-    if notes:
-        ids = ctx.db.scalars(
-            sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True),
-            notes,
-        ).all()
-        outbox = [
-            {"notification_id": i, "channel": ch, "next_attempt_at": ctx.now, "created_at": ctx.now}
-            for i in ids
-            for ch in channels
-        ]
-        if outbox:
-            ctx.db.execute(sa.insert(OutboxMessage), outbox)
+                notes.append((claim.message.agency_id, claim.ticket_id, kind.value, text))
+    if postgres:
+        _write_pg(ctx.db, ctx.now, alerts, notes, channels)
+    else:
+        _write_each(ctx.db, ctx.now, alerts, notes, channels)
 
 
-def _claim_all(db: Session, claims: list[_Claim]) -> set[int]:
-    """Move each ticket's next_alert_at from the value this tick saw; returns the ids won.
+def _is_postgres(db: Session) -> bool:
+    return db.get_bind().dialect.name == "postgresql"
 
-    On PostgreSQL one UPDATE ... FROM (VALUES ...) RETURNING claims the whole batch; a second
-    scheduler's UPDATE finds the values changed and wins nothing. SQLite has one writer at a
-    time anyway, so it claims row by row inside the same transaction.
+
+# On PostgreSQL a batch travels as a few arrays: fixed statements that the driver and the
+# server prepare once, instead of thousands of parameters rebuilt and re-parsed every tick.
+_PG_RECORDED = sa.text(
+    "SELECT ticket_id, due_at, kind FROM ticket_alerts "
+    "WHERE ticket_id = ANY(CAST(:ids AS bigint[]))"
+)
+_PG_CLAIM = sa.text(
     """
-    if db.get_bind().dialect.name == "postgresql":
-        stamp = sa.DateTime(timezone=True)
-        values = sa.values(
-            sa.column("id", sa.BigInteger),
-            sa.column("seen", Ticket.__table__.c.next_alert_at.type),
-            sa.column("next_at", Ticket.__table__.c.next_alert_at.type),
-            name="claims",
-        ).data([(c.ticket_id, c.seen, c.next_at) for c in claims])
-        won = db.scalars(
-            sa.update(Ticket)
-            # VALUES of NULLs would be typed text: say what the columns are.
-            .where(Ticket.id == values.c.id, Ticket.next_alert_at == sa.cast(values.c.seen, stamp))
-            .values(next_alert_at=sa.cast(values.c.next_at, stamp))
-            .returning(Ticket.id)
-            .execution_options(synchronize_session=False)
-        )
-        return set(won)
-    won_ids: set[int] = set()
+    UPDATE tickets SET next_alert_at = c.next_at
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:seen AS timestamptz[]),
+                CAST(:next AS timestamptz[])) AS c(id, seen, next_at)
+    WHERE tickets.id = c.id AND tickets.next_alert_at = c.seen
+    RETURNING tickets.id
+    """
+)
+_PG_ALERTS = sa.text(
+    """
+    INSERT INTO ticket_alerts (ticket_id, kind, due_at, recorded_at)
+    SELECT t, k, d, CAST(:now AS timestamptz)
+    FROM unnest(CAST(:tickets AS bigint[]), CAST(:kinds AS text[]),
+                CAST(:dues AS timestamptz[])) AS a(t, k, d)
+    ON CONFLICT DO NOTHING
+    """
+)
+_PG_NOTIFY = sa.text(
+    """
+    WITH n AS (
+        INSERT INTO notifications (agency_id, ticket_id, kind, message, created_at)
+        SELECT a, t, k, m, CAST(:now AS timestamptz)
+        FROM unnest(CAST(:agencies AS integer[]), CAST(:tickets AS bigint[]),
+                    CAST(:kinds AS text[]), CAST(:messages AS text[])) AS x(a, t, k, m)
+        RETURNING id
+    )
+    INSERT INTO outbox (notification_id, channel, attempts, next_attempt_at, created_at)
+    SELECT n.id, ch, 0, CAST(:now AS timestamptz), CAST(:now AS timestamptz)
+    FROM n CROSS JOIN unnest(CAST(:channels AS text[])) AS ch
+    """
+)
+
+
+def _claim_pg(db: Session, claims: list[_Claim]) -> set[int]:
+    """Move each ticket's next_alert_at from the value this tick saw; returns the ids won.
+    A second scheduler's UPDATE finds the values changed and wins nothing."""
+    rows = db.execute(
+        _PG_CLAIM,
+        {
+            "ids": [c.ticket_id for c in claims],
+            "seen": [c.seen for c in claims],
+            "next": [c.next_at for c in claims],
+        },
+    )
+    return {ticket_id for (ticket_id,) in rows}
+
+
+def _claim_each(db: Session, claims: list[_Claim]) -> set[int]:
+    """SQLite has one writer at a time anyway: claim row by row in the same transaction."""
+    won: set[int] = set()
     for claim in claims:
         updated = db.execute(
             sa.update(Ticket)
@@ -227,8 +250,64 @@ def _claim_all(db: Session, claims: list[_Claim]) -> set[int]:
             .execution_options(synchronize_session=False)
         ).rowcount
         if updated == 1:
-            won_ids.add(claim.ticket_id)
-    return won_ids
+            won.add(claim.ticket_id)
+    return won
+
+
+def _claim_all(db: Session, claims: list[_Claim]) -> set[int]:
+    return _claim_pg(db, claims) if _is_postgres(db) else _claim_each(db, claims)
+
+
+def _write_pg(
+    db: Session,
+    now: datetime,
+    alerts: list[tuple[int, str, datetime]],
+    notes: list[tuple[int, int, str, str]],
+    channels: tuple[str, ...],
+) -> None:
+    if alerts:
+        tickets, kinds, dues = (list(column) for column in zip(*alerts, strict=True))
+        db.execute(_PG_ALERTS, {"tickets": tickets, "kinds": kinds, "dues": dues, "now": now})
+    if notes:
+        agencies, tickets, kinds, messages = (list(column) for column in zip(*notes, strict=True))
+        db.execute(
+            _PG_NOTIFY,
+            {
+                "agencies": agencies,
+                "tickets": tickets,
+                "kinds": kinds,
+                "messages": messages,
+                "channels": list(channels),
+                "now": now,
+            },
+        )
+
+
+def _write_each(
+    db: Session,
+    now: datetime,
+    alerts: list[tuple[int, str, datetime]],
+    notes: list[tuple[int, int, str, str]],
+    channels: tuple[str, ...],
+) -> None:
+    if alerts:
+        rows = [{"ticket_id": t, "kind": k, "due_at": d, "recorded_at": now} for t, k, d in alerts]
+        db.execute(insert_ignoring_duplicates(db, TicketAlert), rows)
+    if notes:
+        ids = db.scalars(
+            sa.insert(Notification).returning(Notification.id, sort_by_parameter_order=True),
+            [
+                {"agency_id": a, "ticket_id": t, "kind": k, "message": m, "created_at": now}
+                for a, t, k, m in notes
+            ],
+        ).all()
+        outbox = [
+            {"notification_id": i, "channel": ch, "next_attempt_at": now, "created_at": now}
+            for i in ids
+            for ch in channels
+        ]
+        if outbox:
+            db.execute(sa.insert(OutboxMessage), outbox)
 
 
 def _process(

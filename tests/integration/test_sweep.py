@@ -111,3 +111,20 @@ def test_a_batch_claim_wins_nothing_when_another_scheduler_moved_first(city, db)
     assert _claim_all(db, [fresh]) == {ticket.id}
     assert _claim_all(db, [fresh]) == set()  # the first claim moved next_alert_at on
     db.rollback()
+
+
+def test_one_broken_ticket_does_not_hold_back_the_others(city, db, monkeypatch) -> None:
+    first, second = city.dispatched(), city.dispatched()
+    db.commit()
+    real_chase = svc.chase
+
+    def chase(ctx, ticket_id, **kwargs):
+        if ticket_id == first.id:
+            raise RuntimeError("corrupt row")
+        return real_chase(ctx, ticket_id, **kwargs)
+
+    monkeypatch.setattr(svc, "chase", chase)
+    report = tick(db, local(2026, 3, 13, 10), CN)  # both owe a chase
+    assert report.failed == 1 and system_actions(db, second.id) == [Action.CHASE]
+    assert system_actions(db, first.id) == []
+    assert db.get(Ticket, first.id).next_alert_at is not None  # retried next tick
