@@ -50,6 +50,10 @@ class WarningLevel(StrEnum):
     YELLOW = "yellow"
     RED = "red"
 
+    @property
+    def label(self) -> str:
+        return {"green": "正常", "yellow": "预警", "red": "超期"}[self.value]
+
 
 @dataclass(frozen=True)
 class ClockRule:

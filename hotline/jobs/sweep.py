@@ -150,7 +150,7 @@ def _plan(ctx: Context, row: sa.Row[Any], done: set[AlertKind]) -> _Claim | None
     message = None
     if row.lead_agency_id is not None:
         number = ticket_number(row.created_at, row.id)
-        clock = "签收" if row.state is TicketState.DISPATCHED else "办理"
+        clock = _clock_label(row.state)
         message = _Message(row.lead_agency_id, number, clock)
     next_at = next_alert(schedule, done.union(kinds))
     return _Claim(row.id, row.next_alert_at, row.next_due_at, kinds, next_at, message)
@@ -161,8 +161,7 @@ def _record_batch(
 ) -> None:
     if not claims:
         return
-    postgres = _is_postgres(ctx.db)
-    won = _claim_pg(ctx.db, claims) if postgres else _claim_each(ctx.db, claims)
+    won = _claim_all(ctx.db, claims)
     report.claimed += len(won)
     alerts: list[tuple[int, str, datetime]] = []
     notes: list[tuple[int, int, str, str]] = []
@@ -175,10 +174,7 @@ def _record_batch(
             if claim.message is not None:
                 text = _text(kind, claim.message.number, claim.message.clock, claim.due)
                 notes.append((claim.message.agency_id, claim.ticket_id, kind.value, text))
-    if postgres:
-        _write_pg(ctx.db, ctx.now, alerts, notes, channels)
-    else:
-        _write_each(ctx.db, ctx.now, alerts, notes, channels)
+    _write(ctx.db, ctx.now, alerts, notes, channels)
 
 
 def _is_postgres(db: Session) -> bool:
@@ -256,6 +252,19 @@ def _claim_each(db: Session, claims: list[_Claim]) -> set[int]:
 
 def _claim_all(db: Session, claims: list[_Claim]) -> set[int]:
     return _claim_pg(db, claims) if _is_postgres(db) else _claim_each(db, claims)
+
+
+def _write(
+    db: Session,
+    now: datetime,
+    alerts: list[tuple[int, str, datetime]],
+    notes: list[tuple[int, int, str, str]],
+    channels: tuple[str, ...],
+) -> None:
+    """Record alerts (ticket, kind, deadline) and notify (agency, ticket, kind, message) on
+    the inbox and every channel's outbox."""
+    write = _write_pg if _is_postgres(db) else _write_each
+    write(db, now, alerts, notes, channels)
 
 
 def _write_pg(
@@ -361,33 +370,17 @@ def _notify(
     """The lead agency hears of every alert; on 通报 its supervising agency hears too."""
     if ticket.lead_agency_id is None:
         return
-    clock = "签收" if ticket.state is TicketState.DISPATCHED else "办理"
-    text = _text(kind, ticket.number, clock, due)
-    recipients = [(ticket.lead_agency_id, kind.value, text)]
+    text = _text(kind, ticket.number, _clock_label(ticket.state), due)
+    notes = [(ticket.lead_agency_id, ticket.id, kind.value, text)]
     lead = ticket.lead_agency
     if kind is AlertKind.CRITICISM and lead is not None and lead.parent_id is not None:
-        recipients.append(
-            (lead.parent_id, "escalation", f"下属单位{lead.name}的{text}，请督促办理")
-        )
-    for agency_id, label, message in recipients:
-        notification = Notification(
-            agency_id=agency_id,
-            ticket_id=ticket.id,
-            kind=label,
-            message=message,
-            created_at=ctx.now,
-        )
-        ctx.db.add(notification)
-        ctx.db.flush()
-        for channel in channels:
-            ctx.db.add(
-                OutboxMessage(
-                    notification_id=notification.id,
-                    channel=channel,
-                    next_attempt_at=ctx.now,
-                    created_at=ctx.now,
-                )
-            )
+        escalation = f"下属单位{lead.name}的{text}，请督促办理"
+        notes.append((lead.parent_id, ticket.id, "escalation", escalation))
+    _write(ctx.db, ctx.now, [], notes, channels)
+
+
+def _clock_label(state: TicketState) -> str:
+    return "签收" if state is TicketState.DISPATCHED else "办理"
 
 
 def _text(kind: AlertKind, number: str, clock: str, due: datetime) -> str:

@@ -27,7 +27,15 @@ from hotline.domain.errors import (
     ValidationError,
 )
 from hotline.domain.lifecycle import Action, transition
-from hotline.domain.policies import AlertKind, Policy, alert_schedule, next_alert, resume_due
+from hotline.domain.policies import (
+    AlertKind,
+    Policy,
+    WarningLevel,
+    alert_schedule,
+    next_alert,
+    resume_due,
+    warning_level,
+)
 from hotline.domain.text import clean_text
 from hotline.domain.vocabulary import AgencyRole, ReturnReason, Role, Satisfaction, Urgency
 from hotline.models import Agency, Ticket, TicketAgency, TicketAlert, TicketEvent
@@ -142,6 +150,11 @@ class _ClockFacts(Protocol):
 def clock_started_at(ticket: _ClockFacts) -> datetime:
     """Clocks run from dispatch (agencies cannot stall by not signing); before it, from intake."""
     return ticket.dispatched_at or ticket.created_at
+
+
+def level_of(ctx: Context, ticket: Ticket) -> WarningLevel:
+    """Green / yellow / red from the stored deadline and the clock, never a stored flag."""
+    return warning_level(ctx.now, clock_started_at(ticket), ticket.next_due_at, ctx.warning_share)
 
 
 def alert_plan(
@@ -638,7 +651,7 @@ def resume(
         ticket.suspended_at = None
         return {
             "paused_seconds": pause.total_seconds(),
-            "reply_due_at": ticket.reply_due_at.isoformat() if ticket.reply_due_at else None,
+            "reply_due_at": _iso(ticket.reply_due_at),
         }
 
     return _apply(

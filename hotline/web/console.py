@@ -8,7 +8,6 @@ from flask_login import login_required
 from hotline.domain.clock import to_local
 from hotline.domain.errors import HotlineError, NotFound
 from hotline.domain.lifecycle import TicketState
-from hotline.domain.policies import warning_level
 from hotline.domain.vocabulary import Role
 from hotline.services import queries, tickets
 from hotline.web import request_context
@@ -33,12 +32,7 @@ def dashboard():
         if ctx.actor.role in (Role.SUPERVISOR, Role.ADMIN)
         else []
     )
-    share = current_app.extensions["hotline.policies"].warning_share
-    levels = {
-        t.id: warning_level(ctx.now, tickets.clock_started_at(t), t.next_due_at, share)
-        for t in listing.items
-        if t.is_open
-    }
+    levels = {t.id: tickets.level_of(ctx, t) for t in listing.items if t.is_open}
     inbox = (
         queries.unread_notifications(ctx, ctx.actor.agency_id)
         if ctx.actor.role is Role.AGENCY_STAFF and ctx.actor.agency_id is not None
@@ -68,11 +62,7 @@ def ticket(ticket_id: int):
     entries += [(a.recorded_at, 1, a) for a in tickets.alerts_of(ctx, ticket_id)]
     entries.sort(key=lambda entry: (entry[0], entry[1]))
     policy = tickets.policy_of(ctx, item) if item.dispatched_at is not None else None
-    level = (
-        warning_level(ctx.now, tickets.clock_started_at(item), item.next_due_at, ctx.warning_share)
-        if item.is_open and item.next_due_at is not None
-        else None
-    )
+    level = tickets.level_of(ctx, item) if item.is_open and item.next_due_at is not None else None
     return render_template(
         "ticket.html",
         ticket=item,
