@@ -77,12 +77,13 @@ class EventFact:
     direction: Direction | None = None
 
 
+# Keyed by the stored rating value; anything else in a payload is not counted.
 _SATISFACTION_FIELD = {
-    Satisfaction.VERY_SATISFIED: "very_satisfied",
-    Satisfaction.SATISFIED: "satisfied",
-    Satisfaction.FAIRLY_SATISFIED: "fairly_satisfied",
-    Satisfaction.DISSATISFIED: "dissatisfied",
-    Satisfaction.VERY_DISSATISFIED: "very_dissatisfied",
+    Satisfaction.VERY_SATISFIED.value: "very_satisfied",
+    Satisfaction.SATISFIED.value: "satisfied",
+    Satisfaction.FAIRLY_SATISFIED.value: "fairly_satisfied",
+    Satisfaction.DISSATISFIED.value: "dissatisfied",
+    Satisfaction.VERY_DISSATISFIED.value: "very_dissatisfied",
 }
 _SIMPLE = {
     Action.DISPATCH: "dispatched",
@@ -123,7 +124,7 @@ def count_events(events: Iterable[EventFact]) -> dict[int | None, KpiCounts]:
         elif event.action is Action.FOLLOW_UP:
             c.followed_up += 1
             rating = event.payload.get("rating")
-            field = _SATISFACTION_FIELD.get(Satisfaction(rating)) if _known(rating) else None
+            field = _SATISFACTION_FIELD.get(rating) if isinstance(rating, str) else None
             if field is not None:
                 setattr(c, field, getattr(c, field) + 1)
         elif event.action is Action.CREATE:
@@ -158,10 +159,6 @@ def rates(c: KpiCounts, *, include_fairly_satisfied: bool = True) -> dict[str, f
 
 def rankable(c: KpiCounts, minimum: int = MIN_VOLUME_FOR_RANKING) -> bool:
     return c.dispatched >= minimum
-
-
-def _known(rating: object) -> bool:
-    return isinstance(rating, str) and rating in {s.value for s in Satisfaction}
 
 
 def _share(part: int, whole: int) -> float | None:

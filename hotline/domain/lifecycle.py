@@ -112,20 +112,9 @@ _CHASEABLE = frozenset(
         S.SUSPENSION_REQUESTED,
     }
 )
-# States in which the category or priority may still be corrected (deadlines follow).
-_RECLASSIFIABLE = frozenset(
-    {
-        S.RECEIVED,
-        S.RETURNED,
-        S.DISPATCHED,
-        S.RETURN_REQUESTED,
-        S.SIGNED,
-        S.IN_PROGRESS,
-        S.EXTENSION_REQUESTED,
-        S.SUSPENSION_REQUESTED,
-        S.SUSPENDED,
-    }
-)
+# The category or priority may still be corrected (deadlines follow) while work is owed,
+# before dispatch, and while the clocks are paused.
+_RECLASSIFIABLE = _CHASEABLE | {S.RECEIVED, S.RETURNED, S.SUSPENDED}
 # States from which a duplicate can still be merged into another ticket.
 _MERGEABLE = frozenset(
     {S.RECEIVED, S.DISPATCHED, S.RETURNED, S.SIGNED, S.IN_PROGRESS, S.RETURN_REQUESTED}

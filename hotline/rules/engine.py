@@ -8,14 +8,13 @@ ordinary rule decides; nothing matching means the file's default (human review).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import to_local
-from hotline.rules.schema import Action, Decision, Match, Rule, RuleSet
+from hotline.rules.schema import Action, Decision, Match, Rule, RuleSet, normalise
 
 
 @dataclass(frozen=True)
@@ -119,10 +118,6 @@ def route(
         if reasons is not None:
             return _decision(rule.action, [rule.id], rule, reasons, "", rules)
     return _decision(rules.default, [], None, [], "", rules)
-
-
-def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").casefold().replace(" ", "")
 
 
 @dataclass(frozen=True)

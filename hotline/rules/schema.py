@@ -9,6 +9,7 @@ what the caller knows (the database, the policy file) when it can say.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import time
@@ -331,12 +332,12 @@ class _Parser:
             max_probability=high,
             police_type=self._strings(raw, "police_type", rule, line),
             category=self._strings(raw, "category", rule, line),
-            keywords_any=tuple(_norm(k) for k in self._words(raw, "keywords_any", rule, line)),
+            keywords_any=self._keywords(raw, "keywords_any", rule, line),
             keywords_all=tuple(
-                tuple(_norm(a) for a in k.split("|") if a)
+                tuple(normalise(a) for a in k.split("|") if a)
                 for k in self._words(raw, "keywords_all", rule, line)
             ),
-            keywords_none=tuple(_norm(k) for k in self._words(raw, "keywords_none", rule, line)),
+            keywords_none=self._keywords(raw, "keywords_none", rule, line),
             regex=self._patterns(raw, rule, line),
             hotline=self._choices(raw, "hotline", [h.value for h in Hotline], rule, line),
             district=self._strings(raw, "district", rule, line),
@@ -373,6 +374,9 @@ class _Parser:
                 continue
             words.append(text)
         return words
+
+    def _keywords(self, raw: Mapping[str, Any], key: str, rule: str, line: Any) -> tuple[str, ...]:
+        return tuple(normalise(k) for k in self._words(raw, key, rule, line))
 
     def _choices(
         self, raw: Mapping[str, Any], key: str, allowed: list[str], rule: str, line: Any
@@ -538,14 +542,22 @@ _DEFAULT_DESTINATION = {
 }
 
 
+_SET_CONDITIONS = (
+    "decision",
+    "police_type",
+    "category",
+    "hotline",
+    "district",
+    "nature",
+    "urgency",
+    "day_type",
+)
+
+
 def _covers(earlier: Match, later: Match) -> bool:
     """True when every call ``later`` matches is matched by ``earlier`` too (conservatively:
     only when each condition of ``earlier`` is implied by the same condition of ``later``)."""
-    for name in ("decision", "police_type", "category", "hotline", "district", "nature"):
-        wide, narrow = getattr(earlier, name), getattr(later, name)
-        if wide and (not narrow or not narrow <= wide):
-            return False
-    for name in ("urgency", "day_type"):
+    for name in _SET_CONDITIONS:
         wide, narrow = getattr(earlier, name), getattr(later, name)
         if wide and (not narrow or not narrow <= wide):
             return False
@@ -570,8 +582,7 @@ def _covers(earlier: Match, later: Match) -> bool:
     return True
 
 
-def _norm(text: str) -> str:
-    """Keywords compare like the normalised transcript: full-width folded, case-insensitive."""
-    import unicodedata
-
-    return unicodedata.normalize("NFKC", text).casefold().replace(" ", "")
+def normalise(text: str) -> str:
+    """How keywords and transcripts are compared: full-width folded, case-insensitive, spaces
+    ignored. One function for both sides, so a keyword always matches its own spelling."""
+    return unicodedata.normalize("NFKC", text or "").casefold().replace(" ", "")
