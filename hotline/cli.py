@@ -213,6 +213,7 @@ _add_classifier_commands()
 
 
 def register_commands(app: Flask) -> None:
+    from hotline.cli_api import api_client_group
     from hotline.cli_routing import route_command, rules_group
 
     for command in (
@@ -224,6 +225,7 @@ def register_commands(app: Flask) -> None:
         scheduler,
         rules_group,
         route_command,
+        api_client_group,
     ):
         app.cli.add_command(command)
 

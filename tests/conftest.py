@@ -159,3 +159,22 @@ def city(db: Session, clock: FixedClock):
     from tests.factories import make_city
 
     return make_city(db, clock)
+
+
+@pytest.fixture
+def desk(city):
+    """The test city plus the agencies behind the 110 and 119 lines of the test rules."""
+    from tests.support.routing import add_line_agencies
+
+    add_line_agencies(city)
+    return city
+
+
+@pytest.fixture
+def routed_app(app):
+    """The app routing with the test rules and a classifier the test controls."""
+    from tests.support.routing import ROUTER
+
+    app.extensions["hotline.rules"] = ROUTER.holder
+    app.extensions["hotline.router"] = ROUTER
+    return app

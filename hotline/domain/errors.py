@@ -96,3 +96,17 @@ class ConflictError(HotlineError):
 
     code = "conflict"
     http_status = 409
+
+
+class IdempotencyConflict(HotlineError):
+    """The idempotency key was used before for a different request; nothing was done."""
+
+    code = "idempotency_conflict"
+    http_status = 409
+
+
+class AlreadyTransferred(HotlineError):
+    """The call was transferred already, to another destination; nothing was done."""
+
+    code = "already_transferred"
+    http_status = 409

@@ -174,7 +174,8 @@ _R = Role
 PERMISSIONS: Mapping[Action, frozenset[Role]] = MappingProxyType(
     {
         A.CREATE: frozenset({_R.CALL_TAKER, _R.SUPERVISOR, _R.SYSTEM}),
-        A.DISPATCH: frozenset({_R.CALL_TAKER, _R.SUPERVISOR}),
+        # The system dispatches what the other platform pushes in and the rules route.
+        A.DISPATCH: frozenset({_R.CALL_TAKER, _R.SUPERVISOR, _R.SYSTEM}),
         A.ANSWER_DIRECTLY: frozenset({_R.CALL_TAKER, _R.SUPERVISOR}),
         A.SIGN_FOR: frozenset({_R.AGENCY_STAFF}),
         A.REQUEST_RETURN: frozenset({_R.AGENCY_STAFF}),

@@ -41,6 +41,13 @@ class Channel(LabelledEnum):
     ONLINE = "online", "网络"
 
 
+class CallStatus(LabelledEnum):
+    """Where a call stands on the desk: waiting for a person to decide, or transferred."""
+
+    QUEUED = "queued", "待转接"
+    TRANSFERRED = "transferred", "已转接"
+
+
 class Nature(LabelledEnum):
     CONSULTATION = "consultation", "咨询"
     HELP = "help", "求助"

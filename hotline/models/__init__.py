@@ -12,9 +12,11 @@ from hotline.models.tickets import (
     TicketAlert,
     TicketEvent,
 )
+from hotline.models.transfers import ApiClient, Transfer
 
 __all__ = [
     "Agency",
+    "ApiClient",
     "AppendOnlyViolation",
     "Base",
     "Call",
@@ -25,5 +27,6 @@ __all__ = [
     "TicketAgency",
     "TicketAlert",
     "TicketEvent",
+    "Transfer",
     "User",
 ]

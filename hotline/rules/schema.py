@@ -36,6 +36,13 @@ class Decision(StrEnum):
 
 SAFE_DECISIONS = frozenset({Decision.POLICE, Decision.EMERGENCY, Decision.JOINT})
 EMERGENCY_LINES = ("119", "120", "122")
+# Which agency takes a ticket sent to each line, unless the file's ``lines`` says otherwise.
+DEFAULT_LINES: dict[str, str] = {
+    "110": "police110",
+    "119": "fire119",
+    "120": "ems120",
+    "122": "traffic-police",
+}
 DAY_TYPES = ("working_day", "rest_day")
 
 
@@ -133,6 +140,8 @@ class RuleSet:
     rules: tuple[Rule, ...]
     default: Action
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    # Line ("110", "119", ...) -> the agency code whose desk receives tickets sent there.
+    lines: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LINES))
 
     def all_rules(self) -> Iterable[Rule]:
         yield from self.safety_rules
@@ -142,7 +151,7 @@ class RuleSet:
         codes: set[str] = set()
         for action in [r.action for r in self.all_rules()] + [self.default]:
             codes.update(a for a in (action.lead_agency, *action.assisting, *action.informed) if a)
-        return codes
+        return codes | set(self.lines.values())
 
 
 # --- loading ---------------------------------------------------------------------------
@@ -196,7 +205,7 @@ def parse_rules(
     return ruleset
 
 
-_TOP_KEYS = {"version", "city", "safety_rules", "rules", "default", "description"}
+_TOP_KEYS = {"version", "city", "lines", "safety_rules", "rules", "default", "description"}
 _RULE_KEYS = {"id", "description", "when", "then", "enabled"}
 _MATCH_KEYS = {
     "decision",
@@ -264,8 +273,33 @@ class _Parser:
             default = self._action(default_raw, "default", "default", False)
         self._check_reachable(rules)
         return RuleSet(
-            version, city.strip(), tuple(safety), tuple(rules), default, tuple(self.warnings)
+            version,
+            city.strip(),
+            tuple(safety),
+            tuple(rules),
+            default,
+            tuple(self.warnings),
+            self._lines(raw.get("lines"), line),
         )
+
+    def _lines(self, raw: Any, line: Any) -> dict[str, str]:
+        lines = dict(DEFAULT_LINES)
+        if raw is None:
+            return lines
+        if not isinstance(raw, dict):
+            self.problem(None, "lines", line, '应为映射，如 {"110": police110, "119": fire119}')
+            return lines
+        for key, code in raw.items():
+            if key == LINE:
+                continue
+            if str(key) not in DEFAULT_LINES:
+                self.problem(None, f"lines.{key}", raw.get(LINE), "只能配置 110、119、120、122")
+            elif not isinstance(code, str):
+                self.problem(None, f"lines.{key}", raw.get(LINE), "应为单位编码")
+            else:
+                self._agency(code, "lines", f"lines.{key}", raw.get(LINE))
+                lines[str(key)] = code
+        return lines
 
     def _unknown(self, raw: Mapping[str, Any], allowed: set[str], rule: str | None, line: Any):
         for key in raw:

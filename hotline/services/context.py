@@ -28,6 +28,11 @@ class Actor:
             role=user.role, user_id=user.id, agency_id=user.agency_id, name=user.display_name
         )
 
+    @classmethod
+    def system(cls, name: str) -> Actor:
+        """The platform acting on its own, named for the timeline (e.g. an API client)."""
+        return cls(role=Role.SYSTEM, name=name)
+
 
 SYSTEM = Actor(role=Role.SYSTEM)
 

@@ -32,7 +32,7 @@ class CallInput:
     is_confidential: bool = False
 
 
-def register_call(ctx: Context, data: CallInput) -> Call:
+def register_call(ctx: Context, data: CallInput, *, flush: bool = True) -> Call:
     received_at = ctx.now if data.received_at is None else _aware(data.received_at)
     if received_at > ctx.now + MAX_CLOCK_SKEW:
         raise ValidationError("received_at", "来电时间晚于当前时间")
@@ -54,7 +54,8 @@ def register_call(ctx: Context, data: CallInput) -> Call:
         created_at=ctx.now,
     )
     ctx.db.add(call)
-    ctx.db.flush()
+    if flush:
+        ctx.db.flush()
     return call
 
 

@@ -35,9 +35,10 @@ def request_context() -> Context:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import auth, console, errors, health
+    from hotline.web import api, auth, console, errors, health
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
     auth.init_login(app)

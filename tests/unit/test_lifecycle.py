@@ -68,7 +68,7 @@ RECORDED_IN = [
 
 EXPECTED_ROLES = {
     "create": {"call_taker", "supervisor", "system"},
-    "dispatch": {"call_taker", "supervisor"},
+    "dispatch": {"call_taker", "supervisor", "system"},  # the system: rules-routed API pushes
     "answer_directly": {"call_taker", "supervisor"},
     "sign_for": {"agency_staff"},
     "request_return": {"agency_staff"},
