@@ -45,14 +45,20 @@ def _error(exc: HotlineError):
     return response
 
 
+# Query parameters each endpoint understands; anything else is a mistake worth reporting.
+QUERY_PARAMETERS = {"api.feedback": {"after", "limit"}}
+
+
 @bp.before_request
-def _authenticate() -> None:
-    if request.endpoint == "api.openapi":
-        return
-    client = exchange.authenticate(db.session, request.headers.get("X-API-Key"))
-    if client is None:
-        raise ApiError(401, "unauthorized", "缺少或无效的 API 密钥（请求头 X-API-Key）")
-    g.api_client = client
+def _authenticate_and_check_query() -> None:
+    if request.endpoint != "api.openapi":
+        client = exchange.authenticate(db.session, request.headers.get("X-API-Key"))
+        if client is None:
+            raise ApiError(401, "unauthorized", "缺少或无效的 API 密钥（请求头 X-API-Key）")
+        g.api_client = client
+    unknown = set(request.args) - QUERY_PARAMETERS.get(request.endpoint or "", set())
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "未知的查询参数")
 
 
 def _context(client: ApiClient) -> Context:
