@@ -35,12 +35,13 @@ def request_context() -> Context:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import api, auth, console, errors, health
+    from hotline.web import api, auth, console, desk, errors, health
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(desk.bp)
     auth.init_login(app)
     errors.register_error_handlers(app)
 
