@@ -9,6 +9,8 @@ what the caller knows (the database, the policy file) when it can say.
 from __future__ import annotations
 
 import re
+import re._constants as _sre  # the parser behind re.compile: no third-party regex analyser
+import re._parser as _sre_parser
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -237,6 +239,40 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _AGENCY = re.compile(r"^[a-z0-9][a-z0-9_\-]{1,31}$")
 
 
+def nested_repeat(pattern: str) -> bool:
+    """True when an unbounded repeat sits inside another, as in ``(a+)+`` or ``(\\w+\\s?)*``:
+    the shape that makes Python's backtracking engine take exponential time on a near-miss.
+    Callers write the transcripts the patterns run on, so such a pattern could stall routing."""
+    tree = _sre_parser.parse(pattern)
+    return _walk_repeats(tree, inside=False)
+
+
+_REPEATS = {_sre.MAX_REPEAT, _sre.MIN_REPEAT, getattr(_sre, "POSSESSIVE_REPEAT", None)}
+# More than this many repetitions counts as unbounded: {1,1000} backtracks like +.
+_LONG_REPEAT = 50
+
+
+def _walk_repeats(items: Any, inside: bool) -> bool:
+    for op, av in items:
+        if op in _REPEATS:
+            _low, high, body = av
+            unbounded = high == _sre.MAXREPEAT or high > _LONG_REPEAT
+            if (unbounded and inside) or _walk_repeats(body, inside or unbounded):
+                return True
+            continue
+        if op is _sre.SUBPATTERN:
+            children = [av[-1]]
+        elif op is _sre.BRANCH:
+            children = list(av[1])
+        elif op in (_sre.ASSERT, _sre.ASSERT_NOT):
+            children = [av[1]]
+        else:
+            children = []
+        if any(_walk_repeats(child, inside) for child in children):
+            return True
+    return False
+
+
 class _Parser:
     def __init__(self, agencies: Collection[str] | None, policies: Collection[str] | None):
         self.agencies = set(agencies) if agencies is not None else None
@@ -447,9 +483,20 @@ class _Parser:
                 self.problem(rule, "regex", line, f"正则表达式过长（最多 {MAX_PATTERN_CHARS} 字）")
                 continue
             try:
-                patterns.append(re.compile(text))
+                compiled = re.compile(text)
             except re.error as exc:
                 self.problem(rule, "regex", line, f"正则表达式 {text!r} 有误：{exc}")
+                continue
+            if nested_repeat(text):
+                self.problem(
+                    rule,
+                    "regex",
+                    line,
+                    f"正则表达式 {text!r} 含嵌套的重复（如 (a+)+），遇到特定来电可能耗时极长，"
+                    "请改写",
+                )
+                continue
+            patterns.append(compiled)
         return tuple(patterns)
 
     def _window(self, raw: Any, rule: str, line: Any) -> TimeWindow | None:
