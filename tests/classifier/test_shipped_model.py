@@ -63,4 +63,7 @@ def test_real_message_macro_f1_reproduces_the_model_card(shipped) -> None:
     real = load_citizen_messages(SHARED_MESSAGES)
     assert meta["data"]["real_messages_sha256"] == fingerprint(real)
     score = real_message_macro_f1(train_set, real, meta["features"], meta["seed"])
-    assert score == meta["metrics"]["real_messages_level1_macro_f1_cv5"]
+    # Retraining five folds runs through OpenBLAS, whose kernels differ by CPU (AVX-512 or
+    # not): the last digit of the card's figure moves between machines (0.8333 where it was
+    # made, 0.8339 on an AVX2-only EPYC), so the figure must hold to within 0.002, not exactly.
+    assert score == pytest.approx(meta["metrics"]["real_messages_level1_macro_f1_cv5"], abs=0.002)
