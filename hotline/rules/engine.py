@@ -81,7 +81,8 @@ class RoutingDecision:
         }
 
 
-_DESTINATION_LABEL = {
+# What each destination is called, in explanations and on the desk.
+DESTINATION_LABELS = {
     "110": "110 指挥中心派警",
     "119": "119 消防联动",
     "120": "120 急救联动",
@@ -239,4 +240,4 @@ def _decision(
 def _target_label(target: str) -> str:
     if target.startswith("12345:"):
         return f"12345 派单至 {target.split(':', 1)[1]}"
-    return _DESTINATION_LABEL.get(target, target)
+    return DESTINATION_LABELS.get(target, target)

@@ -8,19 +8,14 @@ import sqlalchemy as sa
 
 from hotline.domain.vocabulary import CallStatus
 from hotline.models import Agency, Call, Ticket
+from hotline.rules.engine import DESTINATION_LABELS
 from hotline.rules.schema import RuleSet
 from hotline.services.context import Context
 
 QUEUE_LIMIT = 50
 HISTORY_LIMIT = 5
-
-LINE_LABELS = {
-    "110": "110 指挥中心派警",
-    "119": "119 消防联动",
-    "120": "120 急救联动",
-    "122": "122 交通事故联动",
-    "12345": "12345 派单（由派单员指定单位）",
-}
+# The lines and generic 12345 dispatch, before the agencies, in the order people expect.
+LINES = ("110", "119", "120", "122", "12345")
 
 
 @dataclass(frozen=True)
@@ -67,8 +62,7 @@ def caller_history(ctx: Context, number: str | None, *, exclude_call: int | None
 
 def destinations(ctx: Context, rules: RuleSet) -> list[tuple[str, str]]:
     """Every destination a call taker may choose, with the name people know it by."""
-    options = [(line, label) for line, label in LINE_LABELS.items() if line == "12345"]
-    options = [(line, LINE_LABELS[line]) for line in ("110", "119", "120", "122")] + options
+    options = [(line, DESTINATION_LABELS[line]) for line in LINES]
     lead_of_line = set(rules.lines.values())
     agencies = ctx.db.scalars(
         sa.select(Agency).where(Agency.is_active.is_(True)).order_by(Agency.code)
@@ -82,10 +76,8 @@ def destinations(ctx: Context, rules: RuleSet) -> list[tuple[str, str]]:
 def destination_label(ctx: Context, destination: str | None) -> str:
     if not destination:
         return ""
-    if destination in LINE_LABELS:
-        return LINE_LABELS[destination]
-    if destination == "review":
-        return "人工研判"
+    if destination in DESTINATION_LABELS:
+        return DESTINATION_LABELS[destination]
     code = destination.removeprefix("12345:")
     name = ctx.db.scalar(sa.select(Agency.name).where(Agency.code == code))
     return f"12345 → {name or code}"

@@ -15,8 +15,11 @@ from pathlib import Path
 
 from classifier.predict import Classifier, Prediction
 from hotline.domain.calendar import WorkingCalendar
+from hotline.domain.text import MAX_TRANSCRIPT_CHARS, clean_text
+from hotline.domain.vocabulary import Hotline, Nature, Urgency
 from hotline.rules.engine import CallFacts, Classification, RoutingDecision, route
 from hotline.rules.schema import RulesError, RuleSet, load_rules
+from hotline.services.intake import CallInput
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,19 @@ class Router:
             call, Classification.of(prediction), rules or self.holder.rules, self.calendar
         )
         return Routed(prediction, decision)
+
+    def route_call(self, data: CallInput, at: datetime) -> Routed:
+        """Route a call as intake will record it: the same checks first, so a call that could
+        never be stored is refused before the classifier spends time on it."""
+        text = clean_text(data.transcript, "transcript", max_chars=MAX_TRANSCRIPT_CHARS)
+        return self.route(
+            text,
+            at,
+            hotline=Hotline.parse(data.hotline, "hotline").value,
+            district=data.district,
+            nature=Nature.parse(data.nature, "nature").value,
+            urgency=Urgency.parse(data.urgency, "urgency").value,
+        )
 
     def route_many(self, calls: list[CallFacts], rules: RuleSet | None = None) -> list[Routed]:
         """Many calls at once: the classifier works in one batch, in input order."""

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from classifier.data import POLICE_TYPES
 from hotline.domain.errors import (
@@ -43,8 +44,6 @@ MAX_KEY_CHARS = 128
 MAX_REASON_CHARS = 500
 POLICE_LINES = ("110", *EMERGENCY_LINES)
 REVIEW = "review"
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -161,21 +160,20 @@ def transfer_call(
     suggestion: dict[str, Any] = dict(call.routing or {})
     suggested = suggestion.get("destination")
     target = _destination(ctx, choice.destination or suggested, rules)
-    earlier = ctx.db.scalar(sa.select(Transfer).where(Transfer.call_id == call.id))
+    earlier = transfer_of(ctx.db, call.id)
     if earlier is not None:
         return _same_transfer(earlier, target)
     overridden = target != suggested and suggested not in (None, REVIEW)
     reason = clean_text(choice.reason, "reason", max_chars=MAX_REASON_CHARS, required=overridden)
     label = _corrected_label(choice, suggestion, target, overridden)
     try:
-        return _claim(
-            ctx,
-            lambda: _make_transfer(
+        # A savepoint: a race lost on the unique call_id undoes only this, not the request.
+        with ctx.db.begin_nested():
+            return _make_transfer(
                 ctx, call, rules, suggestion, target, overridden, reason, label, api_client_id
-            ),
-        )
+            )
     except sa.exc.IntegrityError:
-        winner = ctx.db.scalar(sa.select(Transfer).where(Transfer.call_id == call.id))
+        winner = transfer_of(ctx.db, call.id)
         if winner is None:
             raise
         return _same_transfer(winner, target)
@@ -242,10 +240,8 @@ def _make_transfer(
     return transfer
 
 
-def _claim(ctx: Context, work: Callable[[], T]) -> T:
-    """Run ``work`` in a savepoint: a unique-key collision undoes only this, not the request."""
-    with ctx.db.begin_nested():
-        return work()
+def transfer_of(db: Session, call_id: int) -> Transfer | None:
+    return db.scalar(sa.select(Transfer).where(Transfer.call_id == call_id))
 
 
 def _call_by_key(ctx: Context, key: str) -> Call | None:
@@ -255,8 +251,7 @@ def _call_by_key(ctx: Context, key: str) -> Call | None:
 def _replay(ctx: Context, call: Call, fingerprint: str) -> Outcome:
     if call.request_hash != fingerprint:
         raise IdempotencyConflict("该幂等键已用于另一个不同的请求，未做任何处理", call_id=call.id)
-    transfer = ctx.db.scalar(sa.select(Transfer).where(Transfer.call_id == call.id))
-    return Outcome(call, transfer, replayed=True)
+    return Outcome(call, transfer_of(ctx.db, call.id), replayed=True)
 
 
 def _same_transfer(earlier: Transfer, target: str) -> Transfer:

@@ -14,17 +14,20 @@ from hotline.extensions import db
 from hotline.services.context import Actor, Context
 
 
-def request_context() -> Context:
-    """The service Context of the current request: its session, its user, the app's clock."""
-    if not current_user.is_authenticated:
-        # Never fall back to a powerful actor: a route that forgot @login_required stays closed.
-        abort(401)
-    actor = Actor(
-        role=Role(current_user.role),
-        user_id=current_user.user_id,
-        agency_id=current_user.agency_id,
-        name=current_user.display_name,
-    )
+def request_context(actor: Actor | None = None) -> Context:
+    """The service Context of the current request: its session, its actor (the logged-in user
+    unless one is given, e.g. an API client's system actor), the app's clock."""
+    if actor is None:
+        if not current_user.is_authenticated:
+            # Never fall back to a powerful actor: a route that forgot @login_required stays
+            # closed.
+            abort(401)
+        actor = Actor(
+            role=Role(current_user.role),
+            user_id=current_user.user_id,
+            agency_id=current_user.agency_id,
+            name=current_user.display_name,
+        )
     return Context(
         db=db.session,
         actor=actor,

@@ -9,21 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from hotline.domain.errors import HotlineError, NotFound, ValidationError
 from hotline.extensions import app_router, csrf, db
 from hotline.models import ApiClient, Call, Ticket, Transfer
 from hotline.services import exchange
-from hotline.services.context import Actor, Context
+from hotline.services.context import Actor
 from hotline.services.intake import CallInput
-from hotline.services.transfer import clean_key, request_hash, submit
+from hotline.services.tickets import MAX_ID
+from hotline.services.transfer import clean_key, request_hash, submit, transfer_of
+from hotline.web import request_context
 from hotline.web.api_schemas import CallOut, CallPush, FeedbackPage, openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # no cookies, no browser session: the API key is the credential
-
-MAX_ID = 2**63 - 1
 
 
 class ApiError(HotlineError):
@@ -32,15 +32,11 @@ class ApiError(HotlineError):
         self.http_status, self.code = status, code
 
 
-@bp.errorhandler(HotlineError)
-def _error(exc: HotlineError):
-    db.session.rollback()
-    body: dict[str, Any] = {"error": exc.code, "message": exc.message}
-    if isinstance(exc, ValidationError):
-        body["field"] = exc.field
-    response = jsonify(body)
-    response.status_code = exc.http_status
-    if exc.http_status == 401:
+@bp.after_request
+def _challenge(response: Response) -> Response:
+    # Errors are answered by the app's handlers (hotline.web.errors); a 401 also says how to
+    # authenticate.
+    if response.status_code == 401:
         response.headers["WWW-Authenticate"] = 'ApiKey header="X-API-Key"'
     return response
 
@@ -61,17 +57,6 @@ def _authenticate_and_check_query() -> None:
         raise ValidationError(sorted(unknown)[0], "未知的查询参数")
 
 
-def _context(client: ApiClient) -> Context:
-    app = current_app
-    return Context(
-        db=db.session,
-        actor=Actor.system(f"接口：{client.name}"),
-        now=app.extensions["hotline.clock"].now(),
-        calendar=app.extensions["hotline.calendar"],
-        policies=app.extensions["hotline.policies"],
-    )
-
-
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document(request.host_url))
@@ -87,7 +72,7 @@ def push_call():
     if not request.is_json:
         raise ApiError(400, "not_json", "请求体应为 JSON（Content-Type: application/json）")
     body = _parse(CallPush, request.get_data())
-    ctx = _context(client)
+    ctx = request_context(Actor.system(f"接口：{client.name}"))
     data = CallInput(
         hotline=client.hotline,
         transcript=body.transcript,
@@ -101,15 +86,7 @@ def push_call():
         district=body.district,
         is_confidential=body.is_confidential,
     )
-    received = data.received_at or ctx.now
-    routed = app_router(current_app).route(
-        body.transcript,
-        received,
-        hotline=client.hotline.value,
-        district=body.district,
-        nature=body.nature,
-        urgency=body.urgency,
-    )
+    routed = app_router(current_app).route_call(data, data.received_at or ctx.now)
     outcome = submit(
         ctx,
         data,
@@ -137,8 +114,7 @@ def get_call(call_id: int):
     # Another system's call answers exactly like a missing one.
     if call is None or call.api_client_id != client.id:
         raise NotFound(f"来电 {call_id} 不存在")
-    transfer = db.session.query(Transfer).filter_by(call_id=call.id).one_or_none()
-    return jsonify(_call_out(call, transfer))
+    return jsonify(_call_out(call, transfer_of(db.session, call.id)))
 
 
 @bp.get("/feedback")

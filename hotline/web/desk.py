@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hotline.domain.errors import HotlineError, ValidationError
+from hotline.domain.errors import ValidationError
 from hotline.domain.vocabulary import AgencyKind, Hotline, Nature, Role, Urgency
 from hotline.extensions import app_router, db
 from hotline.models import Agency, Call, Transfer
@@ -46,15 +46,6 @@ def desk_only(view):
     return login_required(wrapped)
 
 
-@bp.errorhandler(HotlineError)
-def _error(exc: HotlineError):
-    db.session.rollback()
-    body: dict[str, Any] = {"error": exc.code, "message": exc.message}
-    if isinstance(exc, ValidationError):
-        body["field"] = exc.field
-    return jsonify(body), exc.http_status
-
-
 @bp.get("/")
 @desk_only
 def page():
@@ -77,7 +68,7 @@ def suggest():
     """The classifier's reading and the rules' suggestion; nothing is saved."""
     ctx = request_context()
     data = _call_input(_json())
-    routed = _route(data, ctx.now)
+    routed = app_router(current_app).route_call(data, ctx.now)
     return jsonify(_suggestion(ctx, routed.to_dict()))
 
 
@@ -90,7 +81,7 @@ def transfer():
     key = clean_key(body.get("idempotency_key"))
     data = _call_input(body)
     choice = _choice(body)
-    routed = _route(data, ctx.now)
+    routed = app_router(current_app).route_call(data, ctx.now)
     fingerprint = request_hash({f: body.get(f) for f in (*CALL_FIELDS, "destination", "reason")})
     outcome = submit(
         ctx,
@@ -101,6 +92,8 @@ def transfer():
         fingerprint=fingerprint,
         choice=choice,
     )
+    # The desk always passes a choice, so a call is never left waiting without a transfer.
+    assert outcome.transfer is not None
     result = _transferred(ctx, outcome.transfer, outcome.replayed)
     db.session.commit()
     return jsonify(result), 200 if outcome.replayed else 201
@@ -206,22 +199,6 @@ def _choice(body: dict[str, Any]) -> Choice:
     return Choice(destination=_text(body, "destination"), reason=_text(body, "reason"))
 
 
-def _route(data: CallInput, now):
-    hotline = Hotline.parse(data.hotline, "hotline")
-    nature = Nature.parse(data.nature, "nature")
-    urgency = Urgency.parse(data.urgency, "urgency")
-    if not data.transcript.strip():
-        raise ValidationError("transcript", "请先录入来电内容")
-    return app_router(current_app).route(
-        data.transcript,
-        now,
-        hotline=hotline.value,
-        district=data.district,
-        nature=nature.value,
-        urgency=urgency.value,
-    )
-
-
 def _suggestion(ctx, routing: dict[str, Any]) -> dict[str, Any]:
     decision = routing.get("decision", "review")
     return {
@@ -231,9 +208,7 @@ def _suggestion(ctx, routing: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _transferred(ctx, transfer: Transfer | None, replayed: bool) -> dict[str, Any]:
-    if transfer is None:  # only when the suggestion is review and no destination was chosen
-        raise ValidationError("destination", "请选择去向")
+def _transferred(ctx, transfer: Transfer, replayed: bool) -> dict[str, Any]:
     ticket = transfer.ticket
     return {
         "replayed": replayed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from hotline.domain.errors import HotlineError
+from hotline.domain.errors import HotlineError, ValidationError
 from hotline.extensions import db
 
 TITLES = {
@@ -23,12 +23,20 @@ TITLES = {
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    # A JSON request (the API, the desk's script) gets a JSON answer whatever it accepts.
+    return (
+        request.path.startswith("/api/")
+        or request.is_json
+        or request.accept_mimetypes.best == "application/json"
+    )
 
 
-def _respond(status: int, message: str, code: str):
+def _respond(status: int, message: str, code: str, field: str | None = None):
     if _wants_json():
-        return jsonify(error=code, message=message), status
+        body = {"error": code, "message": message}
+        if field is not None:
+            body["field"] = field  # so a form or a client can point at what to fix
+        return jsonify(body), status
     title = TITLES.get(status, "出错了")
     return render_template("error.html", status=status, title=title, message=message), status
 
@@ -37,7 +45,8 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HotlineError)
     def _domain_error(exc: HotlineError):
         db.session.rollback()  # nothing of a refused action may be committed later
-        return _respond(exc.http_status, exc.message, exc.code)
+        field = exc.field if isinstance(exc, ValidationError) else None
+        return _respond(exc.http_status, exc.message, exc.code, field)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -160,7 +160,9 @@ def test_a_body_that_is_not_json_is_refused(api) -> None:
 
 def test_a_revoked_key_stops_working(api, desk) -> None:
     revoke_client(desk.ctx(desk.admin), "110接处警系统")
-    assert api.post(WELL).status_code == 401
+    refused = api.post(WELL)
+    assert refused.status_code == 401
+    assert refused.headers["WWW-Authenticate"] == 'ApiKey header="X-API-Key"'
 
 
 def test_markup_is_stored_and_returned_as_text(api, desk) -> None:
