@@ -5,6 +5,7 @@ from hotline.models.calls import Call
 from hotline.models.directory import Agency, User
 from hotline.models.notifications import Notification, OutboxMessage
 from hotline.models.reports import KpiSnapshot
+from hotline.models.security import Attachment, LoginFailure
 from hotline.models.tickets import (
     AppendOnlyViolation,
     Ticket,
@@ -18,9 +19,11 @@ __all__ = [
     "Agency",
     "ApiClient",
     "AppendOnlyViolation",
+    "Attachment",
     "Base",
     "Call",
     "KpiSnapshot",
+    "LoginFailure",
     "Notification",
     "OutboxMessage",
     "Ticket",

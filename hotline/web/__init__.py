@@ -38,13 +38,15 @@ def request_context(actor: Actor | None = None) -> Context:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import api, auth, console, desk, errors, health
+    from hotline.web import admin, api, auth, console, desk, errors, health, reports
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(admin.bp)
     auth.init_login(app)
     errors.register_error_handlers(app)
 
