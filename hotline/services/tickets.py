@@ -683,7 +683,7 @@ def reply(
 
     def mutate(ticket: Ticket) -> dict[str, Any]:
         ticket.replied_at = ctx.now
-        return {"due_at": _iso(ticket.reply_due_at)}
+        return {"due_at": _iso(ticket.reply_due_at), "dispatched_at": _iso(ticket.dispatched_at)}
 
     return _apply(
         ctx,
