@@ -38,12 +38,13 @@ def request_context(actor: Actor | None = None) -> Context:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.web import admin, api, auth, console, desk, errors, health, reports
+    from hotline.web import admin, api, auth, console, desk, errors, health, reports, workbench
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(workbench.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(admin.bp)
