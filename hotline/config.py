@@ -16,7 +16,25 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    # Behind HTTPS only: the browser then never sends the session cookie over plain HTTP.
+    "SESSION_COOKIE_SECURE": False,
+    # Absolute lifetime of a log-in (seconds): one shift, however busy.
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # Log-out after this many seconds without a request (0: never).
+    "SESSION_IDLE_TIMEOUT": 30 * 60,
+    # Both lifetimes are judged on the injected clock. Tests move that clock by days between
+    # requests, so under TESTING they only apply when a test sets this to True; None means
+    # "on, except under TESTING".
+    "SESSION_EXPIRY": None,
+    # Log-in throttling, shared by all workers through the login_failures table.
+    "LOGIN_FAILURE_WINDOW": 15 * 60,
+    "LOGIN_MAX_FAILURES_PER_USER": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    # Reverse proxies in front that set X-Forwarded-For / -Proto (0: none). Without it every
+    # request behind a proxy comes from the proxy's address and shares one throttle.
+    "TRUSTED_PROXIES": 0,
+    # Largest routing_rules.yaml the admin page accepts.
+    "RULES_UPLOAD_MAX_BYTES": 1024 * 1024,
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     # City calendar overrides until the holiday calendar lands: ISO dates.
@@ -52,12 +70,39 @@ _ENV = {
     "SMTP_PASSWORD": "HOTLINE_SMTP_PASSWORD",
     "SMTP_STARTTLS": "HOTLINE_SMTP_STARTTLS",
     "SMTP_FROM": "HOTLINE_SMTP_FROM",
+    "SESSION_COOKIE_SECURE": "HOTLINE_SESSION_COOKIE_SECURE",
+    "PERMANENT_SESSION_LIFETIME": "HOTLINE_SESSION_LIFETIME",
+    "SESSION_IDLE_TIMEOUT": "HOTLINE_SESSION_IDLE_TIMEOUT",
+    "LOGIN_FAILURE_WINDOW": "HOTLINE_LOGIN_FAILURE_WINDOW",
+    "LOGIN_MAX_FAILURES_PER_USER": "HOTLINE_LOGIN_MAX_FAILURES_PER_USER",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": "HOTLINE_LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "TRUSTED_PROXIES": "HOTLINE_TRUSTED_PROXIES",
 }
+
+# Environment values are text; these settings are read as numbers or yes/no ("false" must not
+# count as true the way a non-empty string would).
+_INTS = {
+    "PERMANENT_SESSION_LIFETIME",
+    "SESSION_IDLE_TIMEOUT",
+    "LOGIN_FAILURE_WINDOW",
+    "LOGIN_MAX_FAILURES_PER_USER",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "TRUSTED_PROXIES",
+}
+_BOOLS = {"SESSION_COOKIE_SECURE"}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, Any]:
     environ = dict(os.environ) if environ is None else environ
-    return {key: environ[var] for key, var in _ENV.items() if environ.get(var)}
+    values: dict[str, Any] = {key: environ[var] for key, var in _ENV.items() if environ.get(var)}
+    for key in _INTS & values.keys():
+        try:
+            values[key] = int(values[key])
+        except ValueError:
+            raise ValueError(f"{_ENV[key]}: 应为整数，而不是 {values[key]!r}") from None
+    for key in _BOOLS & values.keys():
+        values[key] = values[key].strip().lower() in ("1", "true", "yes", "on")
+    return values
 
 
 def parse_dates(values: list[str], name: str) -> list[date]:

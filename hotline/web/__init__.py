@@ -50,6 +50,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     auth.init_login(app)
     errors.register_error_handlers(app)
+    from hotline.web import security
+
+    security.init_app(app)
 
     @app.template_filter("local")
     def _local(value: object, fmt: str = "%Y-%m-%d %H:%M") -> str:
