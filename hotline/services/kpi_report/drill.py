@@ -122,7 +122,7 @@ def event_drill(
     where = agency.name if agency is not None else "全市"
     title = f"{where} · {'＋'.join(MEASURES[m] for m in measures)} · {period.label()}"
     shown = hits[:MAX_ROWS]
-    tickets = _tickets(db, {h.ticket_id for h in shown})
+    tickets = tickets_by_id(db, {h.ticket_id for h in shown})
     names = _agency_names(db, {h.fact.agency_id for h in shown})
     rows = [
         _row(tickets[h.ticket_id], h.fact.action.label, h.fact.occurred_at, names, h.fact.agency_id)
@@ -144,7 +144,7 @@ def overdue_drill(
     where = agency.name if agency is not None else "全市"
     title = f"{where} · 当前超期工单" + (f" · 超期 {bucket.label}" if bucket else "")
     shown = found[:MAX_ROWS]
-    tickets = _tickets(db, {t.ticket_id for t in shown})
+    tickets = tickets_by_id(db, {t.ticket_id for t in shown})
     names = _agency_names(db, {t.agency_id for t in shown})
     rows = [
         _row(tickets[t.ticket_id], f"超期 {t.days_late} 个工作日", t.due_at, names, t.agency_id)
@@ -153,7 +153,7 @@ def overdue_drill(
     return Drill(title, rows, len(found))
 
 
-def _tickets(db: Session, ids: Iterable[int]) -> dict[int, Ticket]:
+def tickets_by_id(db: Session, ids: Iterable[int]) -> dict[int, Ticket]:
     wanted = list(ids)
     found: dict[int, Ticket] = {}
     for start in range(0, len(wanted), 500):

@@ -81,6 +81,12 @@ def value(column: Column, row: KpiRow) -> float | int | None:
     return row.overdue_now
 
 
+def fraction(column: Column, row: KpiRow) -> tuple[int, int]:
+    """A rate column's numerator and denominator for the row."""
+    assert column.rate is not None
+    return total(row.counts, column.rate.numerator), total(row.counts, column.rate.denominator)
+
+
 def export_header(table: KpiTable) -> list[str]:
     header = ["单位", f"排名（{table.rank_by.label}）", "参与排名"]
     for c in columns(table):
