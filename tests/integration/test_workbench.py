@@ -430,3 +430,42 @@ def test_review_queue_lists_what_waits_for_12345(client, city) -> None:
     client.post("/logout")
     login(client, "hstaff")
     assert client.get("/review").status_code == 403
+
+
+def test_suspension_is_requested_approved_and_resumed(client, city) -> None:
+    ticket = city.signed()
+    city.db.commit()
+    login(client, "hstaff")
+    assert act(client, ticket, "request_suspension", reason="等待法院判决").status_code == 302
+    client.post("/logout")
+    login(client, "boss")
+    ticket = reload(city, ticket)
+    assert act(client, ticket, "decide_suspension", decision="approve").status_code == 302
+    ticket = reload(city, ticket)
+    assert ticket.state is TicketState.SUSPENDED and ticket.next_due_at is None
+    city.later(days=3)
+    assert act(client, ticket, "resume", note="判决已出").status_code == 302
+    assert reload(city, ticket).state is TicketState.IN_PROGRESS
+
+
+def test_call_taker_answers_directly_and_reclassifies(client, city) -> None:
+    direct = city.new_ticket()
+    other = city.new_ticket()
+    city.db.commit()
+    login(client, "taker")
+    response = act(client, direct, "answer_directly", reply_text="已告知办理地点和时间。")
+    assert response.status_code == 302
+    assert reload(city, direct).state is TicketState.CLOSED
+    response = act(
+        client,
+        other,
+        "reclassify",
+        category_level1="城乡建设",
+        priority="urgent",
+        reason="来电人补充了情况",
+    )
+    assert response.status_code == 302
+    other = reload(city, other)
+    assert other.category_level1 == "城乡建设" and other.priority.value == "urgent"
+    nothing = act(client, other, "reclassify", reason="无变化")
+    assert nothing.status_code == 422 and "请至少修改" in nothing.get_data(as_text=True)
