@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from hotline.domain.errors import HotlineError, ValidationError
 from hotline.extensions import db
+from hotline.observability import current_request_id
 
 TITLES = {
     400: "请求有误",
@@ -32,13 +33,20 @@ def _wants_json() -> bool:
 
 
 def _respond(status: int, message: str, code: str, field: str | None = None):
+    # A server error shows the request id, so a user can quote it and support can find the log.
+    request_id = current_request_id() if status >= 500 else None
     if _wants_json():
         body = {"error": code, "message": message}
         if field is not None:
             body["field"] = field  # so a form or a client can point at what to fix
+        if request_id:
+            body["request_id"] = request_id
         return jsonify(body), status
     title = TITLES.get(status, "出错了")
-    return render_template("error.html", status=status, title=title, message=message), status
+    page = render_template(
+        "error.html", status=status, title=title, message=message, request_id=request_id
+    )
+    return page, status
 
 
 def register_error_handlers(app: Flask) -> None:
