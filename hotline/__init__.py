@@ -25,6 +25,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
 
+    from hotline import observability
+
+    # Before anything logs: request ids, the access line and the log format.
+    observability.init_app(app)
+
     instance = Path(app.instance_path)
     if not app.config["DATABASE_URL"] or not app.config["SECRET_KEY"]:
         instance.mkdir(parents=True, exist_ok=True)
@@ -62,6 +67,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from hotline.web import register_blueprints
 
     register_blueprints(app)
+
+    from hotline.web import metrics
+
+    metrics.init_app(app)
 
     from hotline.cli import register_commands
 

@@ -39,8 +39,10 @@ def request_context(actor: Actor | None = None) -> Context:
 
 def register_blueprints(app: Flask) -> None:
     from hotline.web import admin, api, auth, console, desk, errors, health, reports, workbench
+    from hotline.web.metrics import bp as metrics_bp
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(console.bp)
