@@ -65,3 +65,30 @@ def test_freezing_twice_writes_nothing_and_a_stopped_scheduler_catches_up(city, 
     assert totals[CITY].dispatched == 3 and totals[CITY].replied == 1
     count = db.scalar(sa.select(sa.func.count()).select_from(KpiSnapshot))
     assert count == 3 + 2 * 2  # day 1: housing, centre, city; quiet days: housing (overdue), city
+
+
+def test_the_new_counts_are_frozen_and_old_snapshots_read_them_as_zero(city, db) -> None:
+    """Handling time and on-time closure come from the reply (dispatched_at, due_at) and the
+    close (its last reply); a snapshot frozen before those counts existed reads them as 0."""
+    ticket = city.replied()  # dispatched 09:30, replied 13:00: 3.5 h
+    ctx = city.ctx(city.supervisor)
+    svc.review_reply(ctx, ticket.id, approve=True)
+    svc.follow_up(city.ctx(city.taker), ticket.id, rating="satisfied")
+    svc.close(ctx, ticket.id)
+    freeze_day(db, DAY, local(2026, 3, 11, 0, 15))
+    housing = snapshot(db, scope_of(city.housing.id))
+    assert (housing["handling_seconds"], housing["handling_count"]) == (3 * 3600 + 1800, 1)
+    assert (housing["closed"], housing["closed_on_time"], housing["replied_late"]) == (1, 1, 0)
+    # Monday's snapshot, frozen before the new counts existed.
+    db.add(
+        KpiSnapshot(
+            day=date(2026, 3, 9),
+            scope=CITY,
+            agency_id=None,
+            counts={"closed": 2},
+            frozen_at=local(2026, 3, 10, 0, 15),
+        )
+    )
+    db.flush()
+    totals = period_counts(db, date(2026, 3, 9), DAY)[CITY]
+    assert (totals.closed, totals.closed_on_time, totals.handling_count) == (3, 1, 1)
