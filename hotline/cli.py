@@ -163,6 +163,30 @@ def feedback_export(output: Path) -> None:
     click.echo(f"已导出 {count} 条确认标注到 {output}")
 
 
+@click.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
+@with_appcontext
+def check_command(as_json: bool) -> None:
+    """Audit the ticket store: one ticket per transferred call, complete event logs, no ticket
+    stuck. Read-only; exits 1 when anything is wrong (after an incident, or in a drill)."""
+    import json
+    from dataclasses import asdict
+
+    from hotline.extensions import db
+    from hotline.services.consistency import check
+
+    report = check(db.session)
+    if as_json:
+        body = {"ok": report.ok, "counts": report.counts}
+        body["problems"] = [asdict(p) for p in report.problems]
+        click.echo(json.dumps(body, ensure_ascii=False))
+    else:
+        for line in report.lines():
+            click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
 @click.command("scheduler")
 @click.option(
     "--once", is_flag=True, help="Run one sweep, send, freeze KPI days, and exit (cron, tests)."
@@ -226,6 +250,7 @@ def register_commands(app: Flask) -> None:
         rules_group,
         route_command,
         api_client_group,
+        check_command,
     ):
         app.cli.add_command(command)
 
