@@ -22,6 +22,14 @@ from hotline.domain.vocabulary import Hotline
 from hotline.models import Call, KpiSnapshot, Ticket, TicketEvent, Transfer
 from hotline.models.engine import insert_ignoring_duplicates
 
+# The payload facts event_increments reads (domain/kpis.py), and their JSON types.
+_PAYLOAD_FACTS: dict[str, type] = {
+    "due_at": str,
+    "dispatched_at": str,
+    "resolved": bool,
+    "contacted_caller": bool,
+    "rating": str,
+}
 CITY = "city"
 CENTRE = "centre"  # the hotline centre's own steps (受理, 直办): no agency on the event
 MAX_CATCH_UP_DAYS = 400
@@ -74,6 +82,7 @@ def logged_events(
     intakes = (
         _non_police_intakes(db, window) if wanted is None or Action.CREATE in wanted else set()
     )
+    facts = [TicketEvent.payload[key] for key in _PAYLOAD_FACTS]
     rows = db.execute(
         sa.select(
             TicketEvent.id,
@@ -81,21 +90,26 @@ def logged_events(
             TicketEvent.action,
             TicketEvent.occurred_at,
             TicketEvent.agency_id,
-            TicketEvent.payload,
             Ticket.direction,
+            *(
+                fact.as_boolean() if kind is bool else fact.as_string()
+                for fact, kind in zip(facts, _PAYLOAD_FACTS.values(), strict=True)
+            ),
         )
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
         .where(*window)
         .order_by(TicketEvent.occurred_at, TicketEvent.id)
     )
-    for event_id, ticket_id, action, occurred_at, agency, payload, direction in rows:
-        facts = payload or {}
+    for event_id, ticket_id, action, occurred_at, agency, direction, *values in rows:
+        # Only the payload facts KPIs read travel: decoding whole payloads (reply texts)
+        # would cost more than all the counting.
+        payload = {k: v for k, v in zip(_PAYLOAD_FACTS, values, strict=True) if v is not None}
         if action is Action.CLOSE:
-            facts = {**facts, **closes.get(event_id, {})}
+            payload.update(closes.get(event_id, {}))
         yield LoggedEvent(
             event_id,
             ticket_id,
-            EventFact(action, occurred_at, agency, facts, direction, event_id in intakes),
+            EventFact(action, occurred_at, agency, payload, direction, event_id in intakes),
         )
 
 
@@ -114,16 +128,13 @@ def _close_facts(db: Session, window: list[Any]) -> dict[int, dict[str, Any]]:
     )
     last = aliased(TicketEvent)
     rows = db.execute(
-        sa.select(TicketEvent.id, last.occurred_at, last.payload)
+        sa.select(TicketEvent.id, last.occurred_at, last.payload["due_at"].as_string())
         .join(last, sa.and_(last.ticket_id == TicketEvent.ticket_id, last.seq == last_reply_seq))
         .where(*window, TicketEvent.action == Action.CLOSE)
     )
     return {
-        event_id: {
-            "replied_at": to_local(occurred_at).isoformat(),
-            "reply_due_at": (payload or {}).get("due_at"),
-        }
-        for event_id, occurred_at, payload in rows
+        event_id: {"replied_at": to_local(occurred_at).isoformat(), "reply_due_at": due}
+        for event_id, occurred_at, due in rows
     }
 
 
