@@ -139,7 +139,7 @@ class _WithoutWerkzeugRequestLines(logging.Filter):
     string; its start-up messages stay."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (isinstance(record.msg, str) and record.msg.endswith('"%s" %s %s\n'))
+        return not (isinstance(record.msg, str) and record.msg.rstrip().endswith('"%s" %s %s'))
 
 
 def configure_logging(fmt: str) -> None:

@@ -77,18 +77,24 @@ def test_unknown_log_format_is_refused() -> None:
 
 
 def test_werkzeug_request_lines_are_dropped_its_banner_kept() -> None:
-    keep = obs._WithoutWerkzeugRequestLines()
-    line = logging.LogRecord(
-        "werkzeug",
-        logging.INFO,
-        "",
-        0,
-        '127.0.0.1 - - [now] "%s" %s %s\n',
-        ("GET /?q=1", 200, 5),
-        None,
-    )
-    banner = logging.LogRecord("werkzeug", logging.INFO, "", 0, "Press CTRL+C to quit", (), None)
-    assert not keep.filter(line) and keep.filter(banner)
+    from werkzeug.serving import WSGIRequestHandler
+
+    stream = io.StringIO()
+    werkzeug = logging.getLogger("werkzeug")
+    handler = logging.StreamHandler(stream)
+    werkzeug.addHandler(handler)
+    werkzeug.addFilter(only_banners := obs._WithoutWerkzeugRequestLines())
+    try:
+        # The development server's own request line, through its own logging call.
+        line = WSGIRequestHandler.__new__(WSGIRequestHandler)
+        line.client_address = ("127.0.0.1", 5555)
+        line.path, line.command, line.request_version = "/?q=secret", "GET", "HTTP/1.1"
+        line.log_request(200, 5)
+        werkzeug.info("Press CTRL+C to quit")
+    finally:
+        werkzeug.removeFilter(only_banners)
+        werkzeug.removeHandler(handler)
+    assert stream.getvalue() == "Press CTRL+C to quit\n"
 
 
 def _exposition(figures: Figures | None) -> str:
