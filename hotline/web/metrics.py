@@ -10,8 +10,10 @@ workers. Without the variable the default per-process registry is used.
 
 The figures hold counts and enum labels only, no personal data. ``METRICS_TOKEN``
 (``HOTLINE_METRICS_TOKEN``), when set, must come as ``Authorization: Bearer <token>``.
-The database figures are cached per process for ``METRICS_DB_CACHE_SECONDS`` (30 by default):
-at a million tickets they cost a few hundred milliseconds (see docs/benchmarks.md).
+The database figures are cached per process for ``METRICS_DB_CACHE_SECONDS``
+(``HOTLINE_METRICS_DB_CACHE_SECONDS``, 30 by default): at a million tickets and calls on
+PostgreSQL one count took 0.8-1.4 s, mostly the scan of the calls' JSON routing decision, for
+which no index can help a count (README, "Operations").
 """
 
 from __future__ import annotations
