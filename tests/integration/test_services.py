@@ -90,6 +90,7 @@ def test_full_closed_loop_records_every_step(city, db) -> None:
         "resolved": True,
         "reply_text": "井盖已更换。",
         "due_at": ticket.reply_due_at.isoformat(),
+        "dispatched_at": ticket.dispatched_at.isoformat(),  # for the KPI handling time
     }
     assert log[6].payload["score"] == 4
     assert log[2].occurred_at == log[1].occurred_at + timedelta(hours=1)
