@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import psycopg
+import sqlalchemy as sa
 from flask import Flask, jsonify, render_template, request
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from hotline.domain.errors import HotlineError, ValidationError
@@ -21,6 +26,56 @@ TITLES = {
     500: "系统内部错误",
     503: "服务暂不可用",
 }
+
+
+# How long a client should wait before retrying when the database cannot be reached: a
+# PostgreSQL restart takes a few seconds, and the API's clients retry with the same
+# Idempotency-Key, so a retry after this never makes a second ticket.
+RETRY_AFTER_SECONDS = 5
+DB_UNAVAILABLE = "数据库暂时不可用，请稍后重试"
+DB_READ_ONLY = "数据库只读或磁盘已满，无法保存；请联系管理员"
+# SQLite's words for a database file that cannot take writes (read-only file, directory or
+# mount; full disk; I/O error) or cannot be opened at all. "database is locked" is not among
+# them: that is a busy writer, which the services answer as a conflict.
+_SQLITE_CANNOT_WRITE = (
+    "readonly database",
+    "read-only",
+    "disk is full",
+    "disk i/o error",
+    "unable to open database",
+)
+# Errors that mean "the database is not there right now", not "this request is wrong".
+DATABASE_DOWN = (
+    sa.exc.OperationalError,
+    sa.exc.InterfaceError,
+    sa.exc.DisconnectionError,
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    sqlite3.OperationalError,
+)
+
+# The page for a database outage stands alone, outside Flask's templates: their context asks
+# who is logged in, which needs the very database that is down.
+_OUTAGE_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title></head>
+<body><main data-status="503"><h1>{title}</h1><p>{message}</p>
+<p>请于 {retry} 秒后刷新页面重试。</p>
+<p>请求编号：<code data-request-id>{request_id}</code>（联系技术支持时请提供）</p>
+</main></body></html>
+"""
+
+
+def database_trouble(exc: BaseException) -> str | None:
+    """The message for an error that means the database cannot be used just now, or None."""
+    orig = getattr(exc, "orig", None) or exc
+    if isinstance(orig, sqlite3.Error) or "sqlite" in type(exc).__module__:
+        text = str(orig).lower()
+        if any(words in text for words in _SQLITE_CANNOT_WRITE):
+            return DB_READ_ONLY
+        return None  # locked, or a mistake in a statement: not an outage
+    if isinstance(exc, DATABASE_DOWN) or isinstance(orig, DATABASE_DOWN):
+        return DB_UNAVAILABLE
+    return None
 
 
 def _wants_json() -> bool:
@@ -64,6 +119,44 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        message = database_trouble(exc)
+        if message is not None:
+            return _database_unavailable(exc, message)
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
+        _rollback()
         return _respond(500, "系统内部错误，已记录，请稍后重试", "internal_error")
+
+    def _database_unavailable(exc: Exception, message: str):
+        # No stack trace: an outage is expected to happen, and one line per failed request is
+        # what an operator needs to see it start and end.
+        app.logger.error(
+            "database unavailable on %s %s: %s: %s",
+            request.method,
+            request.path,
+            type(exc).__name__,
+            str(getattr(exc, "orig", None) or exc).splitlines()[0][:300],
+        )
+        _rollback()  # nothing half-written survives; the next request starts clean
+        code = "database_read_only" if message == DB_READ_ONLY else "database_unavailable"
+        if _wants_json():
+            response = jsonify(
+                {"error": code, "message": message, "request_id": current_request_id()}
+            )
+        else:
+            page = _OUTAGE_PAGE.format(
+                title=escape(TITLES[503]),
+                message=escape(message),
+                retry=RETRY_AFTER_SECONDS,
+                request_id=escape(current_request_id() or "-"),
+            )
+            response = app.response_class(page, mimetype="text/html")
+        response.status_code = 503
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # a dead connection may fail even to roll back; the pool drops it
+        db.session.close()
