@@ -13,8 +13,7 @@ from hotline.config import DEFAULTS, from_environment, parse_dates
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import Clock, SystemClock
 from hotline.domain.policies import load_policies
-from hotline.rules.schema import load_rules
-from hotline.services.routing import RulesHolder
+from hotline.services.routing import ConfigAlerts, RulesHolder, check_model
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -49,12 +48,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["hotline.policies"] = policies = load_policies(
         Path(app.config["DEADLINE_POLICIES"])
     )
-    # The same for the routing rules; agency codes are checked by `hotline rules check` and on
-    # upload, where the database may be asked.
-    rules_path = Path(app.config["ROUTING_RULES"])
-    app.extensions["hotline.rules"] = RulesHolder(
-        load_rules(rules_path, policies=set(policies.policies)), rules_path
+    # The routing rules: an invalid file gives way to its last good copy or the shipped file,
+    # with an alert (start-up stops only when none can be used). Agency codes are checked by
+    # `hotline rules check` and on upload, where the database may be asked.
+    app.extensions["hotline.config_alerts"] = alerts = ConfigAlerts()
+    app.extensions["hotline.rules"] = RulesHolder.start(
+        Path(app.config["ROUTING_RULES"]),
+        policies=set(policies.policies),
+        shipped=Path(DEFAULTS["ROUTING_RULES"]),
+        alerts=alerts,
     )
+    if app.config["CLASSIFIER_MODEL"]:  # the shipped model is checked when it is built
+        check_model(Path(app.config["CLASSIFIER_MODEL"]), alerts)
     for warning in calendar.warnings(clock.now().date()):
         app.logger.warning("calendar: %s", warning)
 

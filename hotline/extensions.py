@@ -12,7 +12,7 @@ from flask_wtf import CSRFProtect
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.models.engine import make_engine, make_session_factory
-from hotline.services.routing import Router
+from hotline.services.routing import Router, load_classifier
 
 
 class Database:
@@ -76,11 +76,17 @@ def app_router(app: Flask) -> Router:
         with _router_lock:
             router = app.extensions.get("hotline.router")
             if router is None:
-                from classifier.predict import Classifier
+                from classifier.artifacts import DEFAULT_MODEL
 
+                # A model that cannot be loaded gives way to the shipped one, or to answering
+                # every call "review", with an alert: the desk and the API stay up.
                 model = app.config.get("CLASSIFIER_MODEL") or None
                 router = Router(
-                    Classifier.load(Path(model) if model else None),
+                    load_classifier(
+                        Path(model) if model else None,
+                        DEFAULT_MODEL,
+                        app.extensions["hotline.config_alerts"],
+                    ),
                     app.extensions["hotline.rules"],
                     app.extensions["hotline.calendar"],
                 )

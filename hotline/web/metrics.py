@@ -23,7 +23,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,6 +47,7 @@ from hotline.domain.vocabulary import Direction
 from hotline.extensions import csrf, db
 from hotline.models import Call, Ticket
 from hotline.rules.schema import Decision
+from hotline.services.routing import MODEL, RULES
 
 log = logging.getLogger("hotline.metrics")
 
@@ -183,6 +184,22 @@ class BusinessCollector(Collector):
         yield cost
 
 
+class ConfigFallbackCollector(Collector):
+    """1 per component (rules, model) while this process runs on a fallback configuration."""
+
+    def __init__(self, active: Collection[str]) -> None:
+        self.active = active
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        yield _labelled(
+            "hotline_config_fallback",
+            "1 while an invalid routing rules file or model has been replaced by the last good "
+            "one (see the ERROR log line 'ALERT').",
+            "component",
+            {c: int(c in self.active) for c in (RULES, MODEL)},
+        )
+
+
 def _labelled(name: str, doc: str, label: str, values: dict[str, int]) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, doc, labels=[label])
     for key, value in sorted(values.items()):
@@ -201,7 +218,7 @@ def multiprocess_mode() -> bool:
     return bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
 
-def exposition(figures: Figures | None) -> bytes:
+def exposition(figures: Figures | None, fallbacks: Collection[str] = ()) -> bytes:
     # A registry per scrape: the business collector is bound to this scrape's figures, and
     # several apps (tests) in one process never clash in a global registry.
     registry = CollectorRegistry(auto_describe=False)
@@ -210,6 +227,7 @@ def exposition(figures: Figures | None) -> bytes:
     else:
         registry.register(_DefaultRegistry())
     registry.register(BusinessCollector(figures))
+    registry.register(ConfigFallbackCollector(fallbacks))
     return generate_latest(registry)
 
 
@@ -237,7 +255,9 @@ def metrics():
         log.warning("metrics: database figures unavailable", exc_info=True)
         db.session.rollback()
         figures = None
-    return Response(exposition(figures), content_type=CONTENT_TYPE_LATEST)
+    alerts = current_app.extensions.get("hotline.config_alerts")
+    fallbacks = alerts.active() if alerts is not None else {}
+    return Response(exposition(figures, fallbacks), content_type=CONTENT_TYPE_LATEST)
 
 
 def init_app(app: Flask) -> None:

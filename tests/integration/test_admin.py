@@ -510,6 +510,7 @@ def test_a_valid_upload_replaces_the_rules_and_keeps_a_backup(
     assert sorted(p.name for p in rules_path.parent.iterdir()) == [
         "routing_rules.yaml",
         "routing_rules.yaml.bak",
+        "routing_rules.yaml.last-good",  # the fallback for a broken file at start-up
     ]
     html = page(admin.get("/admin/rules"))
     assert "已启用新的路由规则：版本 2（原版本 1）" in html and "data-rules-version>2<" in html
@@ -531,7 +532,10 @@ def test_an_invalid_upload_changes_nothing_and_names_every_problem(app, admin, r
     assert "当前规则未改变" in html
     assert app.extensions["hotline.rules"].rules.version == 1
     assert rules_path.read_text(encoding="utf-8") == RULES_V1
-    assert sorted(p.name for p in rules_path.parent.iterdir()) == ["routing_rules.yaml"]
+    assert sorted(p.name for p in rules_path.parent.iterdir()) == [
+        "routing_rules.yaml",
+        "routing_rules.yaml.last-good",
+    ]
 
 
 def test_a_yaml_syntax_error_is_shown_with_its_line(admin, rules_path) -> None:
