@@ -176,7 +176,11 @@ def _base(ctx: Context, f: InboxFilter, *, with_level: bool = True) -> sa.Select
         )
     if f.overdue:
         query = query.where(Ticket.is_open.is_(True), Ticket.next_due_at < ctx.now)
-    if with_level and f.level is not None:
+    if with_level and f.level is WarningLevel.RED:
+        # Exactly the rows the CASE calls red, as a range the indexes serve: filtering on the
+        # CASE walked every open ticket in inbox order (280 ms for a supervisor at 1M tickets).
+        query = query.where(Ticket.is_open.is_(True), Ticket.next_due_at < ctx.now)
+    elif with_level and f.level is not None:
         query = query.where(
             Ticket.is_open.is_(True), _level_case(ctx.now, ctx.warning_share) == f.level.value
         )
@@ -218,18 +222,20 @@ class Facets:
 def facets(ctx: Context, f: InboxFilter) -> Facets:
     """The categories and districts present among the tab's open tickets, for the filter menus."""
     scope = replace(f, state=None, category=None, district=None, overdue=False, level=None)
-    ids = _base(ctx, scope, with_level=False).with_only_columns(Ticket.id)
+    # Straight from the scope, not "id IN (scope)": the self-join looked each open ticket up
+    # again by id; this way an agency's categories come from ix_tickets_open_scope alone.
+    tickets = _base(ctx, scope, with_level=False)
     categories = ctx.db.scalars(
-        sa.select(Ticket.category_level1)
-        .where(Ticket.id.in_(ids), Ticket.category_level1.is_not(None))
+        tickets.with_only_columns(Ticket.category_level1)
+        .where(Ticket.category_level1.is_not(None))
         .distinct()
         .order_by(Ticket.category_level1)
         .limit(100)
     ).all()
     districts = ctx.db.scalars(
-        sa.select(Call.district)
-        .join(Ticket, Ticket.call_id == Call.id)
-        .where(Ticket.id.in_(ids), Call.district.is_not(None))
+        tickets.with_only_columns(Call.district)
+        .join_from(Ticket, Call, Ticket.call_id == Call.id)
+        .where(Call.district.is_not(None))
         .distinct()
         .order_by(Call.district)
         .limit(100)

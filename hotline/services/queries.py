@@ -43,9 +43,24 @@ def _scope(ctx: Context, query: sa.Select) -> sa.Select:
 
 
 def state_counts(ctx: Context) -> dict[TicketState, int]:
-    query = _scope(ctx, sa.select(Ticket.state, sa.func.count()).group_by(Ticket.state))
+    counted = sa.select(Ticket.state, sa.func.count()).group_by(Ticket.state)
+    parts = [counted]
+    if ctx.actor.role is Role.AGENCY_STAFF:
+        # _scope's "lead OR assisting" makes PostgreSQL read every ticket (300 ms at 1M). As two
+        # disjoint parts, the led tickets are counted from ix_tickets_lead_agency_id_state alone
+        # and the few assisted / informed ones through ticket_agencies.
+        agency = ctx.actor.agency_id
+        parts = [
+            counted.where(Ticket.lead_agency_id == agency),
+            counted.join(TicketAgency, TicketAgency.ticket_id == Ticket.id).where(
+                TicketAgency.agency_id == agency,
+                sa.or_(Ticket.lead_agency_id != agency, Ticket.lead_agency_id.is_(None)),
+            ),
+        ]
     counts = dict.fromkeys(TicketState, 0)
-    counts.update({state: n for state, n in ctx.db.execute(query)})
+    for part in parts:
+        for state, n in ctx.db.execute(part):
+            counts[state] += n
     return counts
 
 
