@@ -68,7 +68,9 @@ class Outcome:
 def request_hash(payload: Mapping[str, Any]) -> str:
     """A fingerprint of what a request asked for, independent of key order and whitespace."""
     canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    # surrogatepass: the request is hashed before its text is checked, and a lone surrogate
+    # (valid JSON, "\ud800") must reach the check and its 422, not fail here with a 500.
+    return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def clean_key(value: object, field: str = "idempotency_key") -> str:

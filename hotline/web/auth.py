@@ -35,7 +35,7 @@ from flask_login import (
 )
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Regexp
 
 from hotline.extensions import db, login_manager
 from hotline.models import User
@@ -83,7 +83,15 @@ class SessionUser(UserMixin):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired(), Length(max=64)])
+    username = StringField(
+        "用户名",
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            # PostgreSQL refuses a NUL in a query parameter: it must not reach the database.
+            Regexp(r"^[^\x00-\x1f\x7f]*\Z", message="用户名含有不可见控制字符"),
+        ],
+    )
     password = PasswordField("密码", validators=[DataRequired(), Length(max=256)])
 
 
