@@ -34,9 +34,12 @@ TITLES = {
 RETRY_AFTER_SECONDS = 5
 DB_UNAVAILABLE = "数据库暂时不可用，请稍后重试"
 DB_READ_ONLY = "数据库只读或磁盘已满，无法保存；请联系管理员"
+DB_BUSY = "数据库繁忙，请稍后重试"
 # SQLite's words for a database file that cannot take writes (read-only file, directory or
-# mount; full disk; I/O error) or cannot be opened at all. "database is locked" is not among
-# them: that is a busy writer, which the services answer as a conflict.
+# mount; full disk; I/O error) or cannot be opened at all. "database is locked" is a busy
+# writer, not an outage: where a service knows what it means (a ticket changed meanwhile) it
+# answers 409 itself; anywhere else (an API push racing another worker's commit) the request
+# wrote nothing and a retry with the same key succeeds, so it is told to retry.
 _SQLITE_CANNOT_WRITE = (
     "readonly database",
     "read-only",
@@ -72,7 +75,9 @@ def database_trouble(exc: BaseException) -> str | None:
         text = str(orig).lower()
         if any(words in text for words in _SQLITE_CANNOT_WRITE):
             return DB_READ_ONLY
-        return None  # locked, or a mistake in a statement: not an outage
+        if "database is locked" in text:
+            return DB_BUSY
+        return None  # a mistake in a statement: not the database's state
     if isinstance(exc, DATABASE_DOWN) or isinstance(orig, DATABASE_DOWN):
         return DB_UNAVAILABLE
     return None
@@ -137,7 +142,9 @@ def register_error_handlers(app: Flask) -> None:
             str(getattr(exc, "orig", None) or exc).splitlines()[0][:300],
         )
         _rollback()  # nothing half-written survives; the next request starts clean
-        code = "database_read_only" if message == DB_READ_ONLY else "database_unavailable"
+        code = {DB_READ_ONLY: "database_read_only", DB_BUSY: "database_busy"}.get(
+            message, "database_unavailable"
+        )
         if _wants_json():
             response = jsonify(
                 {"error": code, "message": message, "request_id": current_request_id()}

@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from hotline.models import Call, Ticket
 from hotline.services.exchange import create_client
-from hotline.web.errors import DB_READ_ONLY, DB_UNAVAILABLE, database_trouble
+from hotline.web.errors import DB_BUSY, DB_READ_ONLY, DB_UNAVAILABLE, database_trouble
 from tests.integration.test_web import login
 
 WELL = {"transcript": "小区门口井盖松动了", "external_id": "JJ-9"}
@@ -142,7 +142,7 @@ def test_a_read_only_database_refuses_writes_clearly_and_still_reads(
         (sqlite3.OperationalError("attempt to write a readonly database"), DB_READ_ONLY),
         (sqlite3.OperationalError("database or disk is full"), DB_READ_ONLY),
         (sqlite3.OperationalError("unable to open database file"), DB_READ_ONLY),
-        (sqlite3.OperationalError("database is locked"), None),  # a busy writer, not an outage
+        (sqlite3.OperationalError("database is locked"), DB_BUSY),  # a busy writer: retry
         (sqlite3.OperationalError("no such table: calls"), None),  # a bug, not an outage
         (sqlite3.IntegrityError("UNIQUE constraint failed"), None),
         (ValueError("nothing to do with the database"), None),
@@ -161,7 +161,22 @@ def test_a_disconnection_is_an_outage() -> None:
     assert database_trouble(sa.exc.DisconnectionError("pool pre-ping failed")) == DB_UNAVAILABLE
 
 
-def test_a_locked_database_stays_an_ordinary_error(routed_app, desk, api_key, fault) -> None:
-    fault.error = sqlite3.OperationalError("database is locked")
+def test_a_lost_sqlite_write_race_outside_the_ticket_service_says_retry(
+    routed_app, desk, api_key, fault
+) -> None:
+    # An API push whose transaction read before another worker committed cannot write on
+    # SQLite ("database is locked"): nothing was written, and a retry with the same key works.
+    fault.error, fault.only_writes = sqlite3.OperationalError("database is locked"), True
+    client = routed_app.test_client()
+    busy = push(client, api_key)
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "5"
+    assert busy.json["error"] == "database_busy" and busy.json["message"] == DB_BUSY
+    fault.heal()
+    assert push(client, api_key).status_code == 201
+    assert count(desk.db, Ticket) == 1
+
+
+def test_a_statement_error_is_still_a_500(routed_app, desk, api_key, fault) -> None:
+    fault.error = sqlite3.OperationalError("no such table: calls")
     answer = push(routed_app.test_client(), api_key)
     assert answer.status_code == 500 and "Retry-After" not in answer.headers
