@@ -90,6 +90,7 @@ class Browser:
         self.base, self.tally, self.name = base, tally, name
         self.http = requests.Session()
         self.http.headers["User-Agent"] = "hotline-drill"
+        self.csrf_token: str | None = None
 
     def request(self, method: str, path: str, what: str | None = None, **kw: Any):
         kw.setdefault("allow_redirects", False)
