@@ -443,6 +443,7 @@ class Generator:
                     "category_level1": category[0],
                     "category_level2": category[1],
                     "category_level3": category[2],
+                    "district": DISTRICTS[tid % len(DISTRICTS)],
                     "priority_rank": rank,
                     "state": state,
                     "is_open": state.is_open,

@@ -64,7 +64,7 @@ class Ticket(Base):
             "ix_tickets_open_scope",
             "lead_agency_id",
             "category_level1",
-            "call_id",
+            "district",
             "next_due_at",
             "dispatched_at",
             "created_at",
@@ -80,6 +80,9 @@ class Ticket(Base):
     category_level1: Mapped[str | None] = mapped_column(sa.String(32))
     category_level2: Mapped[str | None] = mapped_column(sa.String(64))
     category_level3: Mapped[str | None] = mapped_column(sa.String(64))
+    # The call's district, copied at intake: the inbox filters and groups by it, and reading it
+    # from calls cost one row lookup per open ticket.
+    district: Mapped[str | None] = mapped_column(sa.String(50))
     priority_rank: Mapped[int] = mapped_column(sa.SmallInteger)
     # The deadline policy (deadline_policies.yaml) the clocks follow; set at dispatch.
     deadline_policy: Mapped[str | None] = mapped_column(sa.String(32))

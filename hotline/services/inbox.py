@@ -24,7 +24,7 @@ from hotline.domain.lifecycle import TicketState
 from hotline.domain.policies import WarningLevel
 from hotline.domain.text import clean_text
 from hotline.domain.vocabulary import Role
-from hotline.models import Call, Ticket, TicketAgency
+from hotline.models import Ticket, TicketAgency
 from hotline.services.context import Context
 from hotline.services.queries import MAX_PAGE_SIZE, Page
 
@@ -171,9 +171,7 @@ def _base(ctx: Context, f: InboxFilter, *, with_level: bool = True) -> sa.Select
     if f.category:
         query = query.where(Ticket.category_level1 == f.category)
     if f.district:
-        query = query.where(
-            Ticket.call_id.in_(sa.select(Call.id).where(Call.district == f.district))
-        )
+        query = query.where(Ticket.district == f.district)
     if f.overdue:
         query = query.where(Ticket.is_open.is_(True), Ticket.next_due_at < ctx.now)
     if with_level and f.level is WarningLevel.RED:
@@ -233,11 +231,10 @@ def facets(ctx: Context, f: InboxFilter) -> Facets:
         .limit(100)
     ).all()
     districts = ctx.db.scalars(
-        tickets.with_only_columns(Call.district)
-        .join_from(Ticket, Call, Ticket.call_id == Call.id)
-        .where(Call.district.is_not(None))
+        tickets.with_only_columns(Ticket.district)
+        .where(Ticket.district.is_not(None))
         .distinct()
-        .order_by(Call.district)
+        .order_by(Ticket.district)
         .limit(100)
     ).all()
     return Facets([c for c in categories if c], [d for d in districts if d])

@@ -84,6 +84,7 @@ def open_ticket(
         category_level1=_line(category_level1, "category_level1", 32),
         category_level2=_line(category_level2, "category_level2", 64),
         category_level3=_line(category_level3, "category_level3", 64),
+        district=call.district,
         priority_rank=Urgency.parse(priority or call.urgency, "priority").rank,
         state=state,
         is_open=state.is_open,

@@ -73,7 +73,11 @@ def dashboard():
         level_counts=inbox.level_counts(ctx, selected),
         facets=inbox.facets(ctx, selected) if ctx.actor.role is Role.AGENCY_STAFF else None,
         calendar_warnings=calendar_warnings,
-        counts=queries.state_counts(ctx),
+        counts=queries.state_counts(
+            ctx,
+            finished=selected.status is not inbox.Status.OPEN
+            or (selected.state is not None and not selected.state.is_open),
+        ),
         listing=listing,
         selected=selected,
         tabs=inbox.Tab,
@@ -87,7 +91,7 @@ def review():
     ctx = request_context()
     if ctx.actor.role not in (Role.SUPERVISOR, Role.CALL_TAKER):
         abort(403)
-    counts = queries.state_counts(ctx)
+    counts = queries.state_counts(ctx, finished=False)
     queues = [
         (
             state,

@@ -469,3 +469,18 @@ def test_call_taker_answers_directly_and_reclassifies(client, city) -> None:
     assert other.category_level1 == "城乡建设" and other.priority.value == "urgent"
     nothing = act(client, other, "reclassify", reason="无变化")
     assert nothing.status_code == 422 and "请至少修改" in nothing.get_data(as_text=True)
+
+
+def test_the_12345_inbox_counts_finished_states_only_when_asked(client, city) -> None:
+    open_one = city.dispatched()
+    closed = city.new_ticket()
+    svc.answer_directly(city.ctx(city.taker), closed.id, reply_text="已答复")
+    city.db.commit()
+    login(client, "boss")
+    page = client.get("/").get_data(as_text=True)
+    assert re.search(r'data-state="dispatched">待签收 <b>1</b>', page)
+    assert 'data-state="closed">已办结</a>' in page  # a link, no count: counting is costly
+    finished = client.get("/?status=finished").get_data(as_text=True)
+    assert re.search(r'data-state="closed">已办结 <b>1</b>', finished)
+    assert f'data-ticket="{closed.id}"' in finished
+    assert f'data-ticket="{open_one.id}"' not in finished
