@@ -46,7 +46,7 @@ def _reload(stack: Stack) -> None:
     wait_for(lambda: before.isdisjoint(stack.worker_pids()) and stack.worker_pids(), 30)
 
 
-def _accepting(load: Load, seconds: float = 30) -> bool:
+def _accepting(load: Load, seconds: float = 90) -> bool:
     before = load.figures.accepted
     return wait_for(lambda: load.figures.accepted > before + 2, seconds) is not None
 

@@ -155,10 +155,22 @@ def schedulers(short: bool) -> Result:
     began = time.monotonic()
     ids = seed_due_tickets(db_url, count)
     result.say(f"seeded {count} overdue tickets in {time.monotonic() - began:.0f} s")
-    with running(db_url, port=free_port(), workers=2, scheduler_interval=2) as stack:
+    with running(db_url, port=free_port(), workers=2, scheduler_interval=5) as stack:
         load = Load(stack.url, keys, threads=2, prefix="sched").start()
         first, _second = stack.start_scheduler(), stack.start_scheduler()
-        wait_for(lambda: _counts(db_url, ids)["alerts"] > 0, 60, step=0.05)
+        started = wait_for(
+            lambda: (
+                _counts(db_url, ids)["alerts"] > 0
+                or first.poll() is not None
+                or _second.poll() is not None
+            ),
+            60,
+            step=0.05,
+        )
+        if started is None or first.poll() is not None or _second.poll() is not None:
+            load.stop()
+            result.require(False, f"both schedulers started sweeping (see {stack.logs})")
+            return finish(result, load, db_url)
         time.sleep(0.5)
         before = _counts(db_url, ids)
         first.send_signal(signal.SIGKILL)
@@ -168,7 +180,15 @@ def schedulers(short: bool) -> Result:
             f"recorded, {before['due']} tickets still due"
         )
         stack.start_scheduler()
-        drained = wait_for(lambda: _counts(db_url, ids)["due"] == 0, 180, step=0.5)
+        drained = wait_for(
+            lambda: (
+                _counts(db_url, ids)["due"] == 0
+                or all(p.poll() is not None for p in stack.schedulers)
+            ),
+            180,
+            step=0.5,
+        )
+        drained = drained if _counts(db_url, ids)["due"] == 0 else None
         time.sleep(2 * stack.scheduler_interval + 1)  # a few more ticks find nothing to redo
         load.stop()
         alive = sum(p.poll() is None for p in stack.schedulers)
@@ -262,6 +282,10 @@ def postgres_restart(short: bool) -> Result:
     db_url, keys = prepared_copy("hotline_drill_faults_pg")
     with running(db_url, port=free_port(), workers=3) as stack:
         scheduler = stack.start_scheduler()
+        # Started means past its start-up check of the schema: a scheduler that cannot reach
+        # the database at start exits (its supervisor restarts it), which is another drill.
+        log = stack.logs / "scheduler-0.log"
+        wait_for(lambda: "时限调度已启动" in log.read_text(errors="replace"), 60)
         person = logged_in(stack.url)
         result.require(get(f"{stack.url}/", person)[0] == 200, "a call taker is logged in")
         load = Load(stack.url, keys, threads=3, prefix="pg").start()

@@ -141,7 +141,10 @@ def register_error_handlers(app: Flask) -> None:
             type(exc).__name__,
             str(getattr(exc, "orig", None) or exc).splitlines()[0][:300],
         )
-        _rollback()  # nothing half-written survives; the next request starts clean
+        # Nothing half-written survives: closing rolls back (a dead connection is dropped by
+        # the pool). Unlike rollback() it leaves loaded objects readable, so the access line
+        # can still name the API client without asking the database that is down.
+        db.session.close()
         code = {DB_READ_ONLY: "database_read_only", DB_BUSY: "database_busy"}.get(
             message, "database_unavailable"
         )
