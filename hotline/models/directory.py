@@ -51,6 +51,9 @@ class User(Base):
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Bumped at log-out: sessions are signed cookies, so a copied cookie would otherwise stay
+    # valid after log-out; the session id carries the epoch it was issued in.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime]
 
     agency: Mapped[Agency | None] = relationship()

@@ -40,7 +40,7 @@ from wtforms.validators import DataRequired, Length, Regexp
 from hotline.extensions import db, login_manager
 from hotline.models import User
 from hotline.services import login_throttle
-from hotline.services.directory import verify_password
+from hotline.services.directory import end_sessions, verify_password
 
 bp = Blueprint("auth", __name__)
 
@@ -48,10 +48,12 @@ WRONG_CREDENTIALS = "用户名或密码错误"
 LOGIN_AT, SEEN_AT = "_hl_login_at", "_hl_seen_at"
 
 
-def session_fragment(password_hash: str) -> str:
-    """Changes whenever the password does; keyed, so the cookie tells nothing about the hash."""
+def session_fragment(password_hash: str, epoch: int = 0) -> str:
+    """Changes whenever the password does, and at every log-out (the user's session epoch);
+    keyed, so the cookie tells nothing about the hash."""
     key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, password_hash.encode(), hashlib.sha256).hexdigest()[:16]
+    message = f"{password_hash}:{epoch}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:16]
 
 
 @dataclass
@@ -78,7 +80,7 @@ class SessionUser(UserMixin):
             role=user.role.value,
             agency_id=user.agency_id,
             agency_name=user.agency.name if user.agency else None,
-            fragment=session_fragment(user.password_hash),
+            fragment=session_fragment(user.password_hash, user.session_epoch),
         )
 
 
@@ -141,8 +143,10 @@ def init_login(app: Flask) -> None:
         user = db.session.get(User, int(user_id))
         if user is None or not user.is_active:
             return None
-        if not hmac.compare_digest(fragment, session_fragment(user.password_hash)):
-            return None  # the password changed since this session logged in
+        if not hmac.compare_digest(
+            fragment, session_fragment(user.password_hash, user.session_epoch)
+        ):
+            return None  # the password changed, or the user logged out, since this log-in
         return SessionUser.of(user)
 
     @app.before_request
@@ -246,6 +250,9 @@ def safe_next(target: str) -> str:
 @login_required
 def logout():
     current_app.logger.info("log-out: %s", current_user.username)
+    # Every session of this user ends, including copies of this cookie elsewhere.
+    end_sessions(db.session, current_user.user_id)
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

@@ -293,3 +293,15 @@ def test_log_out_is_a_post_and_ends_the_session(client, city) -> None:
 
 def db_user(city, username: str) -> User:
     return city.db.scalar(sa.select(User).where(User.username == username))
+
+
+def test_a_copied_cookie_is_refused_after_log_out(app, client, city) -> None:
+    city.db.commit()
+    login(client, "boss")
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert logged_in(copy)
+    assert client.post("/logout").status_code == 302
+    # Signed cookie sessions hold no server record: the epoch in the session id does the work.
+    assert not logged_in(copy)
+    assert login(client, "boss").status_code == 302 and logged_in(client)
