@@ -43,7 +43,9 @@ def small_disk(size_mib: int) -> Iterator[Path | None]:
     finally:
         if mounted:
             _mount(["-o", "remount,rw", str(where)])
-            subprocess.run(["umount", str(where)], capture_output=True)
+            gc.collect()  # prepare()'s engine in this process may still hold the file open
+            # Lazy: whatever still holds a file there lets go of the mount when it closes it.
+            subprocess.run(["umount", "--lazy", str(where)], capture_output=True)
         shutil.rmtree(where, ignore_errors=True)
 
 
