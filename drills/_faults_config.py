@@ -10,9 +10,9 @@ import tempfile
 from pathlib import Path
 
 from classifier import artifacts
-from drills._faults_load import Load, free_port, get, prepared_copy, wait_for
+from drills._faults_load import Load, get, prepared_copy, wait_for
 from drills._faults_stack import Result, finish
-from drills.common import ROOT, Stack
+from drills.common import ROOT, Stack, free_port
 
 BROKEN_RULES = "version: 1\nrules: [this is: not: valid\n"
 

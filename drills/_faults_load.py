@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from drills.common import ADMIN_URL, PASSWORD, Verdict, fresh_database, post_json, prepare
+from drills.common import ADMIN_URL, PASSWORD, fresh_database, post_json, prepare
 
 ACCEPTED = (200, 201, 202)
 RETRYABLE = (503,)
@@ -240,14 +240,6 @@ def prepared_copy(name: str) -> tuple[str, dict[str, str]]:
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", dict(_base_keys)
 
 
-def free_port() -> int:
-    """A port nobody listens on: other engineers' drills run stacks on this machine too, and
-    a stack that cannot bind would otherwise be mistaken for theirs (same /healthz)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def wait_for(predicate, timeout: float, step: float = 0.2) -> float | None:
     """Seconds until ``predicate()`` held, or None after ``timeout``."""
     began = time.monotonic()
@@ -259,46 +251,6 @@ def wait_for(predicate, timeout: float, step: float = 0.2) -> float | None:
             pass
         time.sleep(step)
     return None
-
-
-def verdict_calls(db_url: str, ticketed: set[int], queued: set[int] = frozenset()) -> Verdict:
-    """The store audit (``hotline check``), plus what only the clients know: every call they
-    were told has a ticket has exactly one, and every call they were told waits for review is
-    there without one. (``drills.common.verdict`` asks PostgreSQL's ``= ANY`` and would count
-    a call queued for review as missing its ticket; this works on SQLite too.)"""
-    from hotline.models.engine import make_engine
-    from hotline.services.consistency import check
-
-    engine = make_engine(db_url)
-    try:
-        with sa.orm.Session(engine) as session:
-            report = check(session)
-            lines, ok = report.lines(), report.ok
-            found = _tickets_per_call(session, ticketed | set(queued))
-    finally:
-        engine.dispose()
-    missing = (ticketed | set(queued)) - set(found)
-    wrong = [i for i in ticketed if found.get(i, 1) != 1]
-    wrong += [i for i in queued if found.get(i, 0) != 0]
-    lines.append(
-        f"accepted by the API: {len(ticketed) + len(queued)} ({len(ticketed)} with a ticket, "
-        f"{len(queued)} queued for review), in the store: {len(found)}, missing: "
-        f"{len(missing)}, with the wrong number of tickets: {len(wrong)}"
-    )
-    return Verdict(ok and not missing and not wrong, lines)
-
-
-def _tickets_per_call(session: sa.orm.Session, call_ids: set[int]) -> dict[int, int]:
-    found: dict[int, int] = {}
-    ids = sorted(call_ids)
-    query = sa.text(
-        "SELECT c.id, count(t.id) FROM calls c LEFT JOIN tickets t "
-        "ON t.call_id = c.id WHERE c.id IN :ids GROUP BY c.id"
-    ).bindparams(sa.bindparam("ids", expanding=True))
-    for start in range(0, len(ids), 500):
-        rows = session.execute(query, {"ids": ids[start : start + 500]}).all()
-        found.update({call_id: n for call_id, n in rows})
-    return found
 
 
 def utc_now() -> datetime:

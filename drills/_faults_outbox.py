@@ -134,10 +134,10 @@ def outbox_outage(short: bool) -> Result:
         "the back-off never gives up: 1, 2, 4 … 60 minutes for ever; only Undeliverable (an "
         "agency without an e-mail address) stops retrying, and that row stays with its error"
     )
-    from drills._faults_load import verdict_calls
+    from drills.common import verdict
 
-    verdict = verdict_calls(db_url, set())
-    for line in verdict.lines:
+    audit = verdict(db_url, set())
+    for line in audit.lines:
         result.say(f"audit: {line}")
-    result.ok = result.ok and verdict.ok
+    result.ok = result.ok and audit.ok
     return result

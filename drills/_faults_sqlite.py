@@ -20,9 +20,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from drills._faults_load import Load, free_port, get, verdict_calls, wait_for
+from drills._faults_load import Load, get, wait_for
 from drills._faults_stack import Result, finish
-from drills.common import prepare, running
+from drills.common import free_port, prepare, running
 
 READ_ONLY_TEXT = "数据库只读或磁盘已满"
 
@@ -180,4 +180,4 @@ def _integrity(db_file: Path) -> str:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
-__all__ = ["sqlite_read_only", "verdict_calls"]
+__all__ = ["sqlite_read_only"]

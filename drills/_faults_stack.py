@@ -15,15 +15,13 @@ import sqlalchemy as sa
 
 from drills._faults_load import (
     Load,
-    free_port,
     get,
     logged_in,
     prepared_copy,
     utc_now,
-    verdict_calls,
     wait_for,
 )
-from drills.common import running
+from drills.common import free_port, running, verdict
 
 DB_DOWN_TEXT = "数据库暂时不可用"
 
@@ -51,10 +49,10 @@ def finish(result: Result, load: Load, db_url: str) -> Result:
     result.require(not f.failures, f"no answer other than 2xx or 503 ({f.failures[:3]})")
     result.require(f.unresolved == 0, "every call a client started was finally accepted")
     result.require(f.missing_retry_after == 0, "every 503 carried Retry-After")
-    verdict = verdict_calls(db_url, load.ticketed, load.queued)
-    for line in verdict.lines:
+    audit = verdict(db_url, load.ticketed, load.queued)
+    for line in audit.lines:
         result.say(f"audit: {line}")
-    result.ok = result.ok and verdict.ok
+    result.ok = result.ok and audit.ok
     return result
 
 

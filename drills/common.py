@@ -56,6 +56,14 @@ def today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def fresh_database(name: str) -> str:
     admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -93,7 +101,7 @@ class Stack:
     """gunicorn and the scheduler against one database; start, kill and restart them."""
 
     db_url: str
-    port: int = 8790
+    port: int = 0  # 0: a free port, so drills running side by side never answer each other
     workers: int = 3
     scheduler_interval: int = 5
     env: dict[str, str] = field(default_factory=dict)
@@ -117,6 +125,8 @@ class Stack:
         }
 
     def start_web(self) -> None:
+        if not self.port:
+            self.port = free_port()
         log = (self.logs / "gunicorn.log").open("ab")
         self.gunicorn = subprocess.Popen(
             [
@@ -217,9 +227,10 @@ class Verdict:
     lines: list[str]
 
 
-def verdict(db_url: str, accepted_call_ids: set[int] | None = None) -> Verdict:
-    """The store audit, plus: every call a client was told was accepted exists with exactly one
-    ticket (the audit alone cannot know what clients were told)."""
+def verdict(db_url: str, ticketed: set[int], queued: set[int] = frozenset()) -> Verdict:
+    """The store audit (``hotline check``), plus what only the clients know: every call they
+    were told has a ticket has exactly one, and every call they were told waits for review is
+    there without one. Portable SQL, so the SQLite drills use it too."""
     from hotline.models.engine import make_engine
     from hotline.services.consistency import check
 
@@ -227,24 +238,29 @@ def verdict(db_url: str, accepted_call_ids: set[int] | None = None) -> Verdict:
     try:
         with sa.orm.Session(engine) as session:
             report = check(session)
-            lines = report.lines()
-            ok = report.ok
-            if accepted_call_ids:
-                rows = session.execute(
-                    sa.text(
-                        "SELECT c.id, count(t.id) FROM calls c LEFT JOIN tickets t "
-                        "ON t.call_id = c.id WHERE c.id = ANY(:ids) GROUP BY c.id"
-                    ),
-                    {"ids": sorted(accepted_call_ids)},
-                ).all()
-                found = {call_id: n for call_id, n in rows}
-                missing = accepted_call_ids - set(found)
-                wrong = [call_id for call_id, n in found.items() if n != 1]
-                lines.append(
-                    f"accepted by the API: {len(accepted_call_ids)}, in the store: {len(found)}, "
-                    f"missing: {len(missing)}, without exactly one ticket: {len(wrong)}"
-                )
-                ok = ok and not missing and not wrong
+            lines, ok = report.lines(), report.ok
+            found = _tickets_per_call(session, ticketed | set(queued))
     finally:
         engine.dispose()
-    return Verdict(ok, lines)
+    missing = (ticketed | set(queued)) - set(found)
+    wrong = [i for i in ticketed if found.get(i, 1) != 1]
+    wrong += [i for i in queued if found.get(i, 0) != 0]
+    lines.append(
+        f"accepted by the API: {len(ticketed) + len(queued)} ({len(ticketed)} with a ticket, "
+        f"{len(queued)} queued for review), in the store: {len(found)}, missing: "
+        f"{len(missing)}, with the wrong number of tickets: {len(wrong)}"
+    )
+    return Verdict(ok and not missing and not wrong, lines)
+
+
+def _tickets_per_call(session: sa.orm.Session, call_ids: set[int]) -> dict[int, int]:
+    found: dict[int, int] = {}
+    ids = sorted(call_ids)
+    query = sa.text(
+        "SELECT c.id, count(t.id) FROM calls c LEFT JOIN tickets t "
+        "ON t.call_id = c.id WHERE c.id IN :ids GROUP BY c.id"
+    ).bindparams(sa.bindparam("ids", expanding=True))
+    for start in range(0, len(ids), 500):
+        rows = session.execute(query, {"ids": ids[start : start + 500]}).all()
+        found.update({call_id: n for call_id, n in rows})
+    return found
