@@ -10,9 +10,10 @@ and people sized for p calls/s:
 
 - intake: r calls/s through ``POST /api/v1/calls``, half from the 110 system, half from 12345,
   spread evenly over seven lead agencies;
-- agency staff: 2p steps/s; each step reads the inbox and, when a ticket waits, opens it and
-  signs for it or replies to it: every ticket is signed for and replied to as fast as calls
-  arrive at the peak (agencies really have working days for this, so this is on the heavy side);
+- agency staff: 3p steps/s; each step reads the inbox and, when a ticket waits, opens it and
+  signs for it or replies to it (replies first). Two steps per call sign for and reply to every
+  ticket as fast as calls arrive at the peak (agencies really have working days for this, so
+  this is on the heavy side); the third is headroom: idle staff re-read their inbox;
 - supervisors: the KPI report and the overdue list, each p/35 times a second (every 10 s at 1×).
 
 The levels offer 1×, 10× and 100× the peak in calls with p = 1× (a surge does not bring more
@@ -33,14 +34,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import resource
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import UTC, datetime
+from http.cookiejar import CookieJar
 from pathlib import Path
+
+import psutil
 
 from drills.common import (
     BIN,
@@ -64,6 +71,7 @@ from drills.load_figures import (
     read_stats,
     saturation,
 )
+from drills.load_mix import PASSWORD, TRANSCRIPTS
 
 DB_NAME = "hotline_drill_load"
 PORT = 8793
@@ -114,16 +122,26 @@ def run_level(stack: Stack, db_url: str, keys: dict[str, str], level: Level, log
     ]
     level.load_before = os.getloadavg()[0]
     since = datetime.now(UTC)
+    cpu_before = cpu_seconds(stack)
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with (logs / f"{prefix}-locust.out").open("wb") as output:
         subprocess.run(
             command,
-            env={**os.environ, "LOAD_DRILL_CONFIG": str(config)},
+            env={**os.environ, "LOAD_DRILL_CONFIG": str(config), "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
             stdout=output,
             stderr=subprocess.STDOUT,
             timeout=level.seconds + STOP_TIMEOUT + 120,
             check=False,  # locust exits 1 when any request failed; the figures say which
         )
     level.drain_seconds = wait_until_idle(stack.url)
+    level.wall_seconds = (datetime.now(UTC) - since).total_seconds()
+    cpu_after = cpu_seconds(stack)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    level.cpu = {part: cpu_after[part] - cpu_before.get(part, 0.0) for part in cpu_after}
+    level.cpu["locust"] = (children.ru_utime + children.ru_stime) - (
+        children_before.ru_utime + children_before.ru_stime
+    )
     record = json.loads(out.read_text())
     level.generator_busy = "CPU usage" in log.read_text(errors="replace")
     errors: dict[str, dict[str, int]] = {}
@@ -134,6 +152,31 @@ def run_level(stack: Stack, db_url: str, keys: dict[str, str], level: Level, log
     level.rows = read_stats(Path(f"{csv_prefix}_stats.csv"), level, errors)
     add_server_times(stack.logs / "gunicorn.log", level.rows, since, datetime.now(UTC))
     level.consistency = check_level(db_url, prefix, record)
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU seconds used so far by the web workers, the scheduler and PostgreSQL's backends for
+    the drill's database: where a saturated machine's time went."""
+
+    def used(process: psutil.Process) -> float:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return times.user + times.system
+
+    assert stack.gunicorn is not None
+    web = psutil.Process(stack.gunicorn.pid)
+    database = [
+        p
+        for p in psutil.process_iter(["cmdline"])
+        if any(DB_NAME in part for part in p.info["cmdline"] or [])
+    ]
+    return {
+        "web": sum(used(p) for p in [web, *web.children(recursive=True)]),
+        "scheduler": sum(used(psutil.Process(p.pid)) for p in stack.schedulers),
+        "postgres": sum(used(p) for p in database),
+    }
 
 
 def wait_until_idle(url: str, limit: float = 180) -> float:
@@ -154,18 +197,41 @@ def wait_until_idle(url: str, limit: float = 180) -> float:
 
 
 def warm(url: str, key: str, workers: int) -> None:
-    """Load the classifier in every worker (about two seconds each) before measuring."""
+    """Make every worker load the classifier (about two seconds) and render each page once
+    (imports and templates: a first KPI report takes over a second) before measuring; the
+    requests go in parallel so that every worker gets some."""
 
-    def one(i: int) -> None:
+    def call(i: int) -> None:
         post_json(
             f"{url}/api/v1/calls",
-            {"transcript": "我们小区停水一天了，什么时候恢复"},
+            {"transcript": TRANSCRIPTS["water"]},
             {"X-API-Key": key, "Idempotency-Key": f"warm-{i}"},
             timeout=60,
         )
 
+    rounds = range(workers * 3)
     with ThreadPoolExecutor(workers * 2) as pool:
-        list(pool.map(one, range(workers * 4)))
+        list(pool.map(call, rounds))
+        supervisor, staff = _logged_in(url, "supervisor"), _logged_in(url, "water")
+        ticket = re.search(r'data-ticket="(\d+)"', _read(staff, f"{url}/?state=dispatched"))
+        pages = [(supervisor, "/reports/kpi"), (supervisor, "/reports/overdue"), (staff, "/")]
+        if ticket:
+            pages.append((staff, f"/tickets/{ticket[1]}"))
+        list(pool.map(lambda page: _read(page[0], url + page[1]), pages * len(rounds)))
+
+
+def _logged_in(url: str, username: str) -> urllib.request.OpenerDirector:
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', _read(browser, f"{url}/login"))
+    assert token is not None, "no csrf token on the log-in page"
+    form = {"username": username, "password": PASSWORD, "csrf_token": token[1]}
+    browser.open(f"{url}/login", data=urllib.parse.urlencode(form).encode(), timeout=30).close()
+    return browser
+
+
+def _read(browser: urllib.request.OpenerDirector, url: str) -> str:
+    with browser.open(url, timeout=60) as response:
+        return response.read().decode()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,7 @@ class Consistency:
     accepted: int
     done: dict[str, int]
     lines: list[str] = field(default_factory=list)
+    stored: int = 0  # the level's calls in the store, told to a client or not
 
 
 def check_level(db_url: str, prefix: str, record: dict[str, Any]) -> Consistency:
@@ -39,6 +40,7 @@ def check_level(db_url: str, prefix: str, record: dict[str, Any]) -> Consistency
     try:
         with sa.orm.Session(engine) as session:
             ok &= _calls(session, prefix, accepted, len(record["unknown_keys"]), lines)
+            stored = session.scalar(sa.select(sa.func.count()).where(_drill_calls(prefix))) or 0
             for key, action in ACTIONS.items():
                 told = record["done"][key]
                 ok &= _steps(
@@ -54,7 +56,7 @@ def check_level(db_url: str, prefix: str, record: dict[str, Any]) -> Consistency
     finally:
         engine.dispose()
     done = {key: len(record["done"][key]) for key in ACTIONS}
-    return Consistency(ok, len(accepted), done, lines)
+    return Consistency(ok, len(accepted), done, lines, stored)
 
 
 def _drill_calls(prefix: str) -> sa.ColumnElement[bool]:

@@ -15,11 +15,17 @@ from drills.load_checks import Consistency
 PEAK = 3.5  # Beijing 110's peak, calls per second
 P95_BOUND_MS = 1000
 KEPT_UP = 0.9  # achieved / target
-# Actions per simulated user per second (a staff step is three requests in a row): a user
-# falls behind only once its answers are slow, which the drill then reports.
-INTAKE_USER_RATE = 1.0
-STAFF_USER_RATE = 0.5
-SUPERVISOR_USER_RATE = 0.5
+# Actions per simulated user per second. A user waits for each answer, so one that acts
+# often falls behind as soon as answers slow down, and the arrival rate would drop with it;
+# many users that act rarely keep the offered rate close to an open arrival (and real staff
+# take minutes per ticket, not seconds).
+INTAKE_USER_RATE = 0.5
+STAFF_USER_RATE = 0.2
+SUPERVISOR_USER_RATE = 0.1
+# Agency staff steps per call: two to sign for and reply to its ticket, one more of headroom
+# (staff who do only what arrives, no faster, fall ever further behind; idle, they re-read
+# the inbox).
+STEPS_PER_CALL = 3
 # Each report (KPI, overdue) per call per second: once every 10 s at 1×, a supervisor now and then.
 REPORTS_PER_CALL = 1 / (PEAK * 10)
 
@@ -40,8 +46,8 @@ class Plan:
     """How many simulated users of each kind, and how often each acts.
 
     ``calls`` is the intake rate; ``people`` the rate of calls the agency staff and supervisors
-    are sized for (their work per call: two steps, each an inbox read, a ticket opened and a
-    sign-for or a reply, and now and then a report)."""
+    are sized for (per call: three steps, each an inbox read and, when a ticket waits, the
+    ticket opened and signed for or replied to; and now and then a report)."""
 
     calls: float
     people: float
@@ -51,7 +57,7 @@ class Plan:
     @classmethod
     def of(cls, calls: float, people: float) -> Plan:
         intake = max(2, math.ceil(calls / INTAKE_USER_RATE))
-        steps = 2 * people  # one to sign for each ticket, one to reply to it
+        steps = STEPS_PER_CALL * people
         staff = 7 * max(1, math.ceil(steps / 7 / STAFF_USER_RATE))  # 7 agencies, evenly
         reports = 2 * people * REPORTS_PER_CALL
         supervisors = max(1, math.ceil(reports / SUPERVISOR_USER_RATE))
@@ -65,10 +71,10 @@ class Plan:
     def target(self, endpoint: str) -> float:
         """Requests per second the mix offers (sign-for and reply: as many as tickets arrive,
         at most as many as the staff can do)."""
-        handled = min(self.calls, self.people)
+        handled = min(self.calls, self.people * STEPS_PER_CALL / 2)
         return {
             INTAKE: self.calls,
-            INBOX: 2 * self.people,
+            INBOX: STEPS_PER_CALL * self.people,
             TICKET: 2 * handled,
             SIGN_FOR: handled,
             REPLY: handled,
@@ -103,6 +109,8 @@ class Level:
     unknown: int = 0
     generator_busy: bool = False
     drain_seconds: float = 0.0
+    wall_seconds: float = 0.0  # from starting locust until the server was idle again
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds by part, in that time
     consistency: Consistency | None = None
 
     @property
@@ -140,6 +148,8 @@ class Level:
         for endpoint in (INBOX, SIGN_FOR, REPLY):
             row = self.row(endpoint)
             done = row.requests - sum(row.errors.values()) if row else 0
+            if endpoint in (SIGN_FOR, REPLY):
+                done = c.done[endpoint.rsplit("/", 1)[1]]  # as the store confirmed them
             wanted = self.plan.target(endpoint) * (self.seconds * KEPT_UP - 2)
             if done < wanted:
                 out.append(f"{endpoint}: {done} done of {wanted:.0f} expected")
@@ -250,6 +260,14 @@ def print_level(level: Level) -> bool:
         f"retries {level.retries}, clients gave up on {level.unknown}; the server was busy "
         f"{level.drain_seconds:.0f} s more after the clients stopped"
     )
+    if c and level.problems() and level.wall_seconds:
+        print(
+            f"the server stored {c.stored} calls in {level.wall_seconds:.0f} s until idle: "
+            f"at least {c.stored / level.wall_seconds:.1f} calls/s at saturation"
+        )
+    if level.cpu and level.wall_seconds:
+        parts = ", ".join(f"{k} {v / level.wall_seconds:.2f}" for k, v in level.cpu.items())
+        print(f"cores busy (CPU seconds per second): {parts}")
     if level.generator_busy:
         print("note: locust warned of high CPU use: the generator may limit these figures")
     for line in c.lines if c else ["no consistency figures"]:

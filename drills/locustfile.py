@@ -35,21 +35,10 @@ import gevent
 import gevent.lock
 from locust import FastHttpUser, constant_throughput, events, task
 
+from drills.load_mix import AGENCIES, PASSWORD, REPLY_TEXT, TRANSCRIPTS
+
 CONFIG: dict[str, Any] = json.loads(Path(os.environ["LOAD_DRILL_CONFIG"]).read_text())
 
-# One transcript per lead agency under the shipped rules (measured: each becomes a dispatched
-# ticket of that agency), so the agencies' work is spread evenly.
-TRANSCRIPTS: dict[str, str] = {
-    "water": "我们小区停水一天了，什么时候恢复",
-    "hrss": "公司拖欠工资三个月了，老板不接电话",
-    "urban-mgmt": "小区路灯坏了好几天，晚上很黑",
-    "market": "健身房老板跑路了，预付卡退不了",
-    "eco-env": "化工厂晚上偷排污水，很臭",
-    "police110": "有人拿刀在街上追人",
-    "fire119": "厨房着火了，火很大",
-}
-AGENCIES = list(TRANSCRIPTS)
-PASSWORD = "hotline-demo"
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -233,7 +222,7 @@ class AgencyStaff(Paced):
             form |= {
                 "contacted_caller": "yes",
                 "resolved": "yes",
-                "reply_text": "已联系来电人并处理完毕",
+                "reply_text": REPLY_TEXT,
             }
         RECORD.pending_actions[key] += 1
         self._post(ticket_id, key, name, form)
