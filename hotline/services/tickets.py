@@ -566,7 +566,7 @@ def decide_extension(
     def mutate(ticket: Ticket) -> dict[str, Any] | None:
         if not approve:
             return None
-        requested = _last_payload(ctx, ticket.id, Action.REQUEST_EXTENSION).get("working_days", 0)
+        requested = last_payload(ctx, ticket.id, Action.REQUEST_EXTENSION).get("working_days", 0)
         days = requested if working_days is None else _extension_days(working_days, requested)
         assert ticket.reply_due_at is not None
         ticket.reply_due_at = deadlines.extend(ticket.reply_due_at, days, ctx.calendar)
@@ -942,7 +942,8 @@ def _record(
     return _apply(ctx, ticket_id, action, expected_version=version, payload={"note": note_text})
 
 
-def _last_payload(ctx: Context, ticket_id: int, action: Action) -> dict[str, Any]:
+def last_payload(ctx: Context, ticket_id: int, action: Action) -> dict[str, Any]:
+    """The facts of the ticket's latest event of this kind (e.g. the pending extension request)."""
     payload = ctx.db.scalar(
         sa.select(TicketEvent.payload)
         .where(TicketEvent.ticket_id == ticket_id, TicketEvent.action == action)

@@ -13,9 +13,9 @@ from flask_login import login_required
 from hotline.domain import deadlines
 from hotline.domain.clock import to_local
 from hotline.domain.errors import HotlineError, NotFound
-from hotline.domain.lifecycle import TicketState
+from hotline.domain.lifecycle import Action, TicketState
 from hotline.domain.vocabulary import AgencyRole, ReturnReason, Role, Satisfaction, Urgency
-from hotline.models import Agency, Call, Ticket, TicketEvent
+from hotline.models import Agency, Call, Ticket
 from hotline.services import attachments, inbox, queries, tickets
 from hotline.services.context import Context
 from hotline.web import request_context
@@ -206,20 +206,11 @@ def _limits(ctx: Context, ticket: Ticket, keys: set[str]) -> dict[str, object]:
             ticket.dispatched_at, tickets.RETURN_WINDOW_WORKING_DAYS, ctx.calendar
         )
     if "decide_extension" in keys:
-        facts["requested_days"] = _last(ctx, ticket.id, "request_extension").get("working_days")
+        request = tickets.last_payload(ctx, ticket.id, Action.REQUEST_EXTENSION)
+        facts["requested_days"] = request.get("working_days")
     if "decide_return" in keys:
-        facts["return_request"] = _last(ctx, ticket.id, "request_return")
+        facts["return_request"] = tickets.last_payload(ctx, ticket.id, Action.REQUEST_RETURN)
     return facts
-
-
-def _last(ctx: Context, ticket_id: int, action: str) -> dict[str, object]:
-    payload = ctx.db.scalar(
-        sa.select(TicketEvent.payload)
-        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.action == action)
-        .order_by(TicketEvent.seq.desc())
-        .limit(1)
-    )
-    return dict(payload or {})
 
 
 def _agencies(ctx: Context) -> list[Agency]:
@@ -234,7 +225,7 @@ def _suggested_agency(ctx: Context, ticket: Ticket) -> int | None:
     """After an approved return, the agency the returning one named is the likely next owner."""
     if ticket.state is not TicketState.RETURNED:
         return None
-    value = _last(ctx, ticket.id, "request_return").get("suggested_agency_id")
+    value = tickets.last_payload(ctx, ticket.id, Action.REQUEST_RETURN).get("suggested_agency_id")
     return value if isinstance(value, int) else None
 
 
