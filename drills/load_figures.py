@@ -13,7 +13,10 @@ from pathlib import Path
 from drills.load_checks import Consistency
 
 PEAK = 3.5  # Beijing 110's peak, calls per second
+# p95 bound per endpoint for 1× and 10×: a second for the per-call work, three for the reports
+# (heavy pages a supervisor opens now and then; their p95 rests on a dozen samples).
 P95_BOUND_MS = 1000
+REPORT_P95_BOUND_MS = 3000
 KEPT_UP = 0.9  # achieved / target
 # Actions per simulated user per second. A user waits for each answer, so one that acts
 # often falls behind as soon as answers slow down, and the arrival rate would drop with it;
@@ -22,6 +25,10 @@ KEPT_UP = 0.9  # achieved / target
 INTAKE_USER_RATE = 0.5
 STAFF_USER_RATE = 0.2
 SUPERVISOR_USER_RATE = 0.1
+# Seconds the agencies' work may trail the intake: every simulated staff member starts within
+# one interval (5 s), a ticket needs a step to be signed for and another to be replied to, and
+# the tickets of the last two seconds cannot be done yet. The long run (120 s) makes this small.
+STAFF_LAG = 2 + 2 / STAFF_USER_RATE
 # Agency staff steps per call: two to sign for and reply to its ticket, one more of headroom
 # (staff who do only what arrives, no faster, fall ever further behind; idle, they re-read
 # the inbox).
@@ -81,6 +88,10 @@ class Plan:
             KPI: self.people * REPORTS_PER_CALL,
             OVERDUE: self.people * REPORTS_PER_CALL,
         }[endpoint]
+
+
+def p95_bound(endpoint: str) -> int:
+    return REPORT_P95_BOUND_MS if endpoint in (KPI, OVERDUE) else P95_BOUND_MS
 
 
 @dataclass
@@ -144,20 +155,20 @@ class Level:
         out = []
         if self.achieved < KEPT_UP:
             out.append(f"accepted {self.accepted_per_second:.1f} of {self.plan.calls:g} calls/s")
-        # The staff trail the intake by the tickets of the last couple of seconds.
         for endpoint in (INBOX, SIGN_FOR, REPLY):
             row = self.row(endpoint)
             done = row.requests - sum(row.errors.values()) if row else 0
+            lag = STAFF_LAG if endpoint != INBOX else 1 / STAFF_USER_RATE
             if endpoint in (SIGN_FOR, REPLY):
                 done = c.done[endpoint.rsplit("/", 1)[1]]  # as the store confirmed them
-            wanted = self.plan.target(endpoint) * (self.seconds * KEPT_UP - 2)
+            wanted = self.plan.target(endpoint) * (self.seconds * KEPT_UP - lag)
             if done < wanted:
                 out.append(f"{endpoint}: {done} done of {wanted:.0f} expected")
         if self.server_errors():
             out.append(f"{self.server_errors()} 5xx / timeouts / refused connections")
-        slow = [r.endpoint for r in self.rows if r.p95 > P95_BOUND_MS]
+        slow = [r.endpoint for r in self.rows if r.p95 > p95_bound(r.endpoint)]
         if slow:
-            out.append(f"p95 over {P95_BOUND_MS} ms: {', '.join(slow)}")
+            out.append(f"p95 over its bound (1 s, reports 3 s): {', '.join(slow)}")
         return out
 
     def saturated(self) -> bool:
@@ -256,7 +267,8 @@ def print_level(level: Level) -> bool:
         )
     accepted = c.accepted if c else 0
     print(
-        f"accepted {accepted} calls ({level.accepted_per_second:.1f}/s), replays {level.replays}, "
+        f"accepted {accepted} calls ({level.accepted_per_second:.1f}/s over the {level.seconds} s "
+        f"run), replays {level.replays}, "
         f"retries {level.retries}, clients gave up on {level.unknown}; the server was busy "
         f"{level.drain_seconds:.0f} s more after the clients stopped"
     )
