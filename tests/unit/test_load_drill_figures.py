@@ -154,3 +154,18 @@ def test_server_times_come_from_the_access_lines_of_the_level(tmp_path: Path) ->
     rows = [Row(SIGN_FOR, 3, 0, 0, 0, 0, 0, {}), Row(REPLY, 1, 0, 0, 0, 0, 0, {})]
     add_server_times(log, rows, t0 - timedelta(seconds=1), t0 + timedelta(seconds=1))
     assert [r.server_p50 for r in rows] == [13, 30]
+
+
+@pytest.mark.parametrize(
+    ("rows", "ok", "passes"),
+    [
+        (_rows(), True, True),
+        (_rows(p95=1700), True, True),  # slow is reported, not a failure: nothing was lost
+        (_rows(errors={"500": 1}), True, False),  # refused up to 10×: a failure
+        (_rows(), False, False),  # the store disagrees with the clients: a failure
+    ],
+)
+def test_the_verdict_is_about_what_was_lost(rows: list[Row], ok: bool, passes: bool) -> None:
+    from drills.load_figures import print_level
+
+    assert print_level(_level(rows, accepted=70, ok=ok)) is passes
