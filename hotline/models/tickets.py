@@ -58,6 +58,9 @@ class Ticket(Base):
             "id",
             **_OPEN_ONLY,
         ),
+        # The 12345 side's state counts of open tickets, from the index alone (reading the
+        # ~40,000 open rows for their state cost 140 ms at 1M tickets).
+        sa.Index("ix_tickets_open_state", "state", **_OPEN_ONLY),
         # What the inbox's level counts and filter menus read of an agency's open tickets,
         # so they are answered from the index (no heap visit per ticket).
         sa.Index(
