@@ -295,7 +295,8 @@ def sessions(base: str, found: Findings, user_id: int) -> None:
     victim.get("/login")
     before = victim.session_cookie
     found.secrets.add(before or "")
-    victim.login("supervisor")
+    # The throwaway user, not a role of the matrix: log-out ends every session of its user.
+    victim.login("drill-victim")
     after = victim.session_cookie
     found.secrets.add(after or "")
     old, new = session_payload(before), session_payload(after)
