@@ -7,9 +7,8 @@ from datetime import datetime
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from hotline.domain.errors import ValidationError
 from hotline.domain.lifecycle import TicketState
 from hotline.domain.vocabulary import Role
 from hotline.models import Notification, Ticket, TicketAgency
@@ -28,18 +27,6 @@ class Page:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
-
-
-def _scope(ctx: Context, query: sa.Select) -> sa.Select:
-    """Agency staff see what they lead and what they assist on or are informed of."""
-    if ctx.actor.role is not Role.AGENCY_STAFF:
-        return query
-    involved = sa.select(TicketAgency.ticket_id).where(
-        TicketAgency.agency_id == ctx.actor.agency_id
-    )
-    return query.where(
-        sa.or_(Ticket.lead_agency_id == ctx.actor.agency_id, Ticket.id.in_(involved))
-    )
 
 
 def state_counts(ctx: Context, *, finished: bool = True) -> dict[TicketState, int | None]:
@@ -70,26 +57,6 @@ def state_counts(ctx: Context, *, finished: bool = True) -> dict[TicketState, in
         for state, n in ctx.db.execute(part):
             counts[state] = (counts[state] or 0) + n
     return counts
-
-
-def list_tickets(
-    ctx: Context, *, state: TicketState | str | None = None, page: int = 1, per_page: int = 50
-) -> Page:
-    if not 1 <= per_page <= MAX_PAGE_SIZE:
-        raise ValidationError("per_page", f"应在 1 到 {MAX_PAGE_SIZE} 之间")
-    if page < 1:
-        raise ValidationError("page", "应从 1 开始")
-    query = _scope(ctx, sa.select(Ticket))
-    if state:
-        query = query.where(Ticket.state == TicketState.parse(state, "state"))
-    total = ctx.db.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    items = ctx.db.scalars(
-        query.options(joinedload(Ticket.lead_agency))
-        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(list(items), page, per_page, total)
 
 
 def agency_inbox(db: Session, agency_id: int, *, limit: int = 50) -> list[Ticket]:
