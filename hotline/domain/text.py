@@ -60,3 +60,12 @@ def clean_phone(value: object, field: str = "caller_number") -> str | None:
     if not _PHONE.match(text):
         raise ValidationError(field, f"电话号码格式不正确：{text!r}")
     return text
+
+
+def ascii_number(raw: str, max_digits: int) -> int | None:
+    """The value of up to ``max_digits`` ASCII digits, else None. Not ``isdigit()`` or
+    ``int()`` alone: "²" is a digit that int() refuses, "１" a full-width one it accepts, and
+    a long enough number overflows the database's bigint."""
+    if raw.isascii() and raw.isdecimal() and len(raw) <= max_digits:
+        return int(raw)
+    return None

@@ -12,6 +12,7 @@ import pydantic
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from hotline.domain.errors import HotlineError, NotFound, ValidationError
+from hotline.domain.text import ascii_number
 from hotline.extensions import app_router, csrf, db
 from hotline.models import ApiClient, Call, Ticket, Transfer
 from hotline.services import exchange
@@ -164,9 +165,10 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdecimal() and len(raw) <= 19) or not low <= int(raw) <= high:
+    value = ascii_number(raw, 19)
+    if value is None or not low <= value <= high:
         raise ValidationError(name, f"应为 {low}–{high} 之间的整数")
-    return int(raw)
+    return value
 
 
 def _call_out(call: Call, transfer: Transfer | None) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from hotline.domain.text import ascii_number
 from hotline.extensions import db, login_manager
 from hotline.models import User
 from hotline.services import login_throttle
@@ -138,9 +139,10 @@ def init_login(app: Flask) -> None:
     @login_manager.user_loader
     def _load(token: str) -> SessionUser | None:
         user_id, _, fragment = token.partition(":")
-        if not (user_id.isascii() and user_id.isdecimal() and len(user_id) <= 18):
+        number = ascii_number(user_id, 18)
+        if number is None:
             return None
-        user = db.session.get(User, int(user_id))
+        user = db.session.get(User, number)
         if user is None or not user.is_active:
             return None
         if not hmac.compare_digest(

@@ -14,6 +14,7 @@ from hotline.domain import deadlines
 from hotline.domain.clock import to_local
 from hotline.domain.errors import HotlineError, NotFound
 from hotline.domain.lifecycle import Action, TicketState
+from hotline.domain.text import ascii_number
 from hotline.domain.vocabulary import AgencyRole, ReturnReason, Role, Satisfaction, Urgency
 from hotline.models import Agency, Call, Ticket
 from hotline.services import attachments, inbox, queries, tickets
@@ -38,8 +39,7 @@ REVIEW_LIMIT = 10
 
 
 def _page_number(raw: str) -> int:
-    # isdecimal + ASCII: "²".isdigit() is True but int("²") fails; huge pages overflow SQL.
-    return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= 9 else 0
+    return ascii_number(raw, 9) or 0  # 0 is refused by list_inbox with a clear message
 
 
 @bp.get("/")

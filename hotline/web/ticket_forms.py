@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from hotline.domain.errors import ValidationError
 from hotline.domain.lifecycle import Action, allowed_actions
+from hotline.domain.text import ascii_number
 from hotline.domain.vocabulary import Role
 from hotline.models import Ticket
 from hotline.services import tickets
@@ -50,9 +51,10 @@ def _positive_int(form: Form, name: str, *, required: bool = True) -> int | None
         if required:
             raise ValidationError(name, "必填")
         return None
-    if not (raw.isascii() and raw.isdecimal()) or len(raw) > 18:
+    value = ascii_number(raw, 18)
+    if value is None:
         raise ValidationError(name, "应为正整数")
-    return int(raw)
+    return value
 
 
 def _agency_refs(form: Form, name: str) -> list[str]:

@@ -97,3 +97,23 @@ def test_lone_surrogates_from_bad_bytes_are_refused() -> None:
     broken = b"\xff\xfe\xe6\x9c\x89\xe4\xba\xba".decode("utf-8", "surrogateescape")
     with pytest.raises(ValidationError, match="UTF-8"):
         clean_text(broken, "transcript", max_chars=100)
+
+
+@pytest.mark.parametrize(
+    ("raw", "digits", "expected"),
+    [
+        ("42", 9, 42),
+        ("0", 9, 0),
+        ("123456789", 9, 123456789),
+        ("1234567890", 9, None),  # longer than allowed
+        ("²", 9, None),  # a digit to isdigit(), not to int()
+        ("１", 9, None),  # full-width: int() would accept it
+        ("-1", 9, None),
+        (" 1", 9, None),
+        ("", 9, None),
+    ],
+)
+def test_ascii_number(raw: str, digits: int, expected: int | None) -> None:
+    from hotline.domain.text import ascii_number
+
+    assert ascii_number(raw, digits) == expected
