@@ -44,3 +44,12 @@ def tokenize(text: str) -> list[str]:
     ASR text; the user dictionary covers the domain words that matter.
     """
     return [w for w in _get().lcut(text, HMM=False) if w not in _STOP]
+
+
+def word_boundaries(text: str) -> frozenset[int]:
+    """The offsets in ``text`` where a jieba word starts or ends (0 and len(text) included):
+    a keyword that should match whole words only must start and end on one of these."""
+    cuts = {0, len(text)}
+    for _word, start, end in _get().tokenize(text, HMM=False):
+        cuts.update((start, end))
+    return frozenset(cuts)

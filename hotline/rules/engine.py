@@ -4,17 +4,39 @@ to a destination, with the rules that fired and an explanation a call taker can 
 Safety rules run first and all of them are evaluated: the first that matches decides, and no
 later rule can undo it (danger goes to police first, 先行派警). Otherwise the first matching
 ordinary rule decides; nothing matching means the file's default (human review).
+
+Then the police-first guarantee (``police_first``), which no rules file can switch off: when
+the classifier reads the call as police with a strong probability, an ordinary rule or the
+default may not send it away from 110. The call goes to 110, as joint handling when the rule
+named a 12345 agency (110 dispatches now, that agency co-handles the rest: 联动处置), and an
+emergency line gets 110 beside it. When the classifier reads police but is unsure (between
+its recall threshold and the strong level), a 12345 destination becomes a review with a
+three-party call (三方通话), so nothing that may be police is diverted without a person.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
+from classifier.tokenize import word_boundaries
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import to_local
-from hotline.rules.schema import Action, Decision, Match, Rule, RuleSet, normalise
+from hotline.domain.vocabulary import Urgency
+from hotline.rules.schema import (
+    STRONG_POLICE_PROBABILITY,
+    Action,
+    Decision,
+    Keyword,
+    Match,
+    PoliceFirst,
+    Rule,
+    RuleSet,
+    normalise,
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,9 @@ class RoutingDecision:
     explanation: str
     reasons: tuple[str, ...] = field(default=(), compare=False)
     rules_version: int = 0
+    # Set when the police-first guarantee changed the rules' outcome: "strong" (sent to 110)
+    # or "unsure" (held for review with a three-party call).
+    police_first: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +102,7 @@ class RoutingDecision:
             "deadline_policy": self.deadline_policy,
             "rules": list(self.rules),
             "rules_version": self.rules_version,
+            "police_first": self.police_first,
             "explanation": self.explanation,
         }
 
@@ -117,17 +143,146 @@ def route(
     for rule in rules.rules:
         reasons = _matches(rule.match, facts)
         if reasons is not None:
-            return _decision(rule.action, [rule.id], rule, reasons, "", rules)
-    return _decision(rules.default, [], None, [], "", rules)
+            decided = _decision(rule.action, [rule.id], rule, reasons, "", rules)
+            return police_first(decided, rule.action, classification)
+    decided = _decision(rules.default, [], None, [], "", rules)
+    return police_first(decided, rules.default, classification)
 
 
-@dataclass(frozen=True)
+def police_first(decided: RoutingDecision, action: Action, c: Classification) -> RoutingDecision:
+    """The engine's guarantee over any ordinary rule or default: see the module docstring."""
+    p = c.police_probability
+    if p is None or not action.sends_away_from_police:
+        return decided
+    reading = f"分类器判为警情（概率 {p:.2f}"
+    if p >= STRONG_POLICE_PROBABILITY:
+        reading += f" ≥ {STRONG_POLICE_PROBABILITY:.2f}）"
+        priority = decided.priority if decided.priority == Urgency.CRITICAL else Urgency.URGENT
+        if action.decision is Decision.EMERGENCY:
+            return replace(
+                decided,
+                also=(*decided.also, "110"),
+                priority=priority.value,
+                police_first="strong",
+                explanation=f"{decided.explanation}；警情优先：{reading}，同时由 110 派警",
+            )
+        agencies = tuple(t for t in (action.destination, *action.also) if t.startswith("12345:"))
+        joint = bool(agencies) and action.police_first is PoliceFirst.JOINT
+        if joint:
+            names = "、".join(t.split(":", 1)[1] for t in agencies)
+            outcome = f"110 先行派警，{names} 协办其余事项（联动处置）"
+        else:
+            outcome = "改由 110 派警"
+        return replace(
+            decided,
+            decision=Decision.JOINT if joint else Decision.POLICE,
+            destination="110",
+            also=agencies if joint else (),
+            lead_agency=agencies[0].split(":", 1)[1] if joint else None,
+            assisting=decided.assisting if joint else (),
+            informed=decided.informed if joint else (),
+            three_party_call=False,
+            priority=priority.value,
+            police_first="strong",
+            explanation=f"{decided.explanation}；警情优先：{reading}，{outcome}",
+        )
+    if c.decision != "police":
+        return decided
+    reading += f"，低于 {STRONG_POLICE_PROBABILITY:.2f}，把握不大）"
+    if action.decision is Decision.REVIEW and action.destination == "review":
+        if decided.three_party_call:
+            return decided
+        return replace(
+            decided,
+            three_party_call=True,
+            police_first="unsure",
+            explanation=f"{decided.explanation}；{reading}：需三方通话确认归属",
+        )
+    return replace(
+        decided,
+        decision=Decision.REVIEW,
+        destination="review",
+        also=(),
+        lead_agency=None,
+        assisting=(),
+        informed=(),
+        three_party_call=True,
+        police_first="unsure",
+        explanation=(
+            f"{decided.explanation}；但{reading}，不直接转走：人工研判，需三方通话确认归属"
+        ),
+    )
+
+
 class _Facts:
-    text: str
-    call: CallFacts
-    c: Classification
-    time_of_day: Any
-    day_type: str
+    def __init__(
+        self, text: str, call: CallFacts, c: Classification, time_of_day: Any, day_type: str
+    ) -> None:
+        self.text, self.call, self.c = text, call, c
+        self.time_of_day, self.day_type = time_of_day, day_type
+
+    @cached_property
+    def boundaries(self) -> frozenset[int]:
+        """Where jieba's words start and end; segmented only if a keyword asks for it."""
+        return word_boundaries(self.text)
+
+
+def _occurrences(text: str, word: str) -> list[int]:
+    starts, at = [], text.find(word)
+    while at >= 0:
+        starts.append(at)
+        at = text.find(word, at + 1)
+    return starts
+
+
+def _covered(text: str, phrases: list[str], word: str) -> set[int]:
+    """Starts of the occurrences of ``word`` that lie inside an occurrence of a phrase."""
+    starts: set[int] = set()
+    for phrase in phrases:
+        offsets = _occurrences(phrase, word)
+        for at in _occurrences(text, phrase):
+            starts.update(at + offset for offset in offsets)
+    return starts
+
+
+def _keyword_found(k: Keyword, f: _Facts, excluded: tuple[str, ...]) -> bool:
+    p = f.c.police_probability
+    if k.min_police_probability is not None and p is not None and p < k.min_police_probability:
+        return False
+    starts = _occurrences(f.text, k.word)
+    if not starts:
+        return False
+    phrases = [x for x in (*k.exceptions, *excluded) if k.word in x]
+    cancelled = _covered(f.text, phrases, k.word) if phrases else set()
+    for start in starts:
+        if start in cancelled:
+            continue
+        if k.boundary and not {start, start + len(k.word)} <= f.boundaries:
+            continue
+        return True
+    return False
+
+
+def _regex_found(pattern: re.Pattern[str], f: _Facts, excluded: tuple[str, ...]) -> str | None:
+    phrases = [x for x in excluded if pattern.search(x)]
+    spans = [(at, at + len(x)) for x in phrases for at in _occurrences(f.text, x)]
+    for found in pattern.finditer(f.text):
+        if not any(a <= found.start() and found.end() <= b for a, b in spans):
+            return found.group(0)
+    return None
+
+
+def _vetoed(m: Match, f: _Facts) -> bool:
+    """A keywords_none phrase vetoes the rule when it is in the text and holds none of the
+    rule's keywords or patterns (those it holds only cancel the occurrences inside it)."""
+    words = [k.word for k in m.keywords_any] + [k.word for alts in m.keywords_all for k in alts]
+    for phrase in m.keywords_none:
+        if phrase not in f.text:
+            continue
+        if any(w in phrase for w in words) or any(p.search(phrase) for p in m.regex):
+            continue
+        return True
+    return False
 
 
 def _matches(m: Match, f: _Facts) -> list[str] | None:
@@ -159,24 +314,24 @@ def _matches(m: Match, f: _Facts) -> list[str] | None:
         if hit is None:
             return None
         reasons.append(f"分类“{hit}”")
+    if m.keywords_none and _vetoed(m, f):
+        return None
+    excluded = m.keywords_none
     if m.keywords_any:
-        hit = next((k for k in m.keywords_any if k in f.text), None)
+        hit = next((k for k in m.keywords_any if _keyword_found(k, f, excluded)), None)
         if hit is None:
             return None
         reasons.append(f"关键词“{hit}”")
     for alternatives in m.keywords_all:
-        hit = next((k for k in alternatives if k in f.text), None)
+        hit = next((k for k in alternatives if _keyword_found(k, f, excluded)), None)
         if hit is None:
             return None
         reasons.append(f"关键词“{hit}”")
-    for word in m.keywords_none:
-        if word in f.text:
-            return None
     for pattern in m.regex:
-        found = pattern.search(f.text)
+        found = _regex_found(pattern, f, excluded)
         if found is None:
             return None
-        reasons.append(f"匹配“{found.group(0)[:20]}”")
+        reasons.append(f"匹配“{found[:20]}”")
     for values, actual, label in (
         (m.hotline, f.call.hotline, "来电渠道"),
         (m.district, f.call.district, "区域"),

@@ -37,6 +37,23 @@ class Decision(StrEnum):
 
 
 SAFE_DECISIONS = frozenset({Decision.POLICE, Decision.EMERGENCY, Decision.JOINT})
+# What the classifier can say of a call: the only values ``when.decision`` can ever meet.
+CLASSIFIER_DECISIONS = ("police", "non_police", "review")
+# The engine's police-first guarantee (engine.police_first): a calibrated police probability
+# at or above this is "more likely police than not", and no ordinary rule may then send the
+# call away from 110. Chosen on the evaluation slices (classifier/models/MODEL_CARD.md).
+STRONG_POLICE_PROBABILITY = 0.5
+
+
+class PoliceFirst(StrEnum):
+    """What happens to an ordinary rule's 12345 destination when the engine sends the call to
+    110 first: the rule's agency co-handles the rest (joint, the national rule for mixed
+    matters), or the topic word was only the scene and 110 takes it alone."""
+
+    JOINT = "joint"
+    POLICE = "police"
+
+
 EMERGENCY_LINES = ("119", "120", "122")
 # Which agency takes a ticket sent to each line, unless the file's ``lines`` says otherwise.
 DEFAULT_LINES: dict[str, str] = {
@@ -84,14 +101,36 @@ class TimeWindow:
 
 
 @dataclass(frozen=True)
+class Keyword:
+    """A word to look for in the normalised transcript. An occurrence does not count when it
+    lies inside one of ``exceptions`` (跳楼 inside 跳楼价), when ``boundary`` asks for whole
+    jieba words and it starts or ends inside one, or when the classifier's police probability
+    is below ``min_police_probability`` (a weapon word in a product complaint)."""
+
+    word: str
+    exceptions: tuple[str, ...] = ()
+    boundary: bool = False
+    min_police_probability: float | None = None
+
+    def __str__(self) -> str:
+        return self.word
+
+    @property
+    def plain(self) -> bool:
+        return not (self.exceptions or self.boundary or self.min_police_probability is not None)
+
+
+@dataclass(frozen=True)
 class Match:
     decision: frozenset[str] = frozenset()
     min_probability: float | None = None
     max_probability: float | None = None
     police_type: frozenset[str] = frozenset()
     category: frozenset[str] = frozenset()  # level 1, level 2, or "level1/level2"
-    keywords_any: tuple[str, ...] = ()
-    keywords_all: tuple[tuple[str, ...], ...] = ()  # each item: alternatives ("a|b")
+    keywords_any: tuple[Keyword, ...] = ()
+    keywords_all: tuple[tuple[Keyword, ...], ...] = ()  # each item: alternatives ("a|b")
+    # A phrase that contains an occurrence of one of the rule's keywords (or of a regex
+    # match) cancels that occurrence only; a phrase found elsewhere vetoes the rule.
     keywords_none: tuple[str, ...] = ()
     regex: tuple[re.Pattern[str], ...] = ()
     hotline: frozenset[str] = frozenset()
@@ -115,6 +154,17 @@ class Action:
     three_party_call: bool = False
     priority: Urgency | None = None
     deadline_policy: str | None = None
+    police_first: PoliceFirst = PoliceFirst.JOINT
+
+    @property
+    def sends_away_from_police(self) -> bool:
+        """True when this action, taken on a strong police reading, would keep the call from
+        110: a 12345 ticket, a review, or an emergency line without 110 beside it."""
+        if self.decision in (Decision.POLICE, Decision.JOINT):
+            return False
+        if self.decision is Decision.EMERGENCY:
+            return "110" not in self.also
+        return True
 
     @property
     def lead_agency(self) -> str | None:
@@ -142,6 +192,9 @@ class RuleSet:
     rules: tuple[Rule, ...]
     default: Action
     warnings: tuple[Problem, ...] = field(default=(), compare=False)
+    # Rules whose outcome the engine's police-first guarantee changes on a strong police
+    # reading (shown by ``hotline rules check``; warnings above name those it always changes).
+    police_first_notes: tuple[Problem, ...] = field(default=(), compare=False)
     # Line ("110", "119", ...) -> the agency code whose desk receives tickets sent there.
     lines: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LINES))
 
@@ -172,6 +225,44 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class Yaml11Bool(str):
+    """An unquoted yes / no / on / off. YAML 1.1 reads these as booleans, so ``id: OFF``
+    would silently become ``False``; the loader keeps the spelling, and the parser accepts it
+    only where a boolean belongs and refuses it, saying why, wherever text is expected."""
+
+    value: bool
+
+
+_YAML11_BOOL_TAG = "tag:hotline,2026:yaml11-bool"
+_YAML11_SPELLINGS = {
+    **dict.fromkeys(("yes", "Yes", "YES", "on", "On", "ON"), True),
+    **dict.fromkeys(("no", "No", "NO", "off", "Off", "OFF"), False),
+}
+# Booleans are true/false only (as in YAML 1.2); the other YAML 1.1 spellings get their own tag.
+_LineLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_LineLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_LineLoader.add_implicit_resolver(
+    _YAML11_BOOL_TAG, re.compile("^(?:" + "|".join(_YAML11_SPELLINGS) + ")$"), list("yYnNoO")
+)
+
+
+def _construct_yaml11_bool(loader: _LineLoader, node: yaml.ScalarNode) -> Yaml11Bool:
+    spelling = loader.construct_scalar(node)
+    scalar = Yaml11Bool(spelling)
+    scalar.value = _YAML11_SPELLINGS[spelling]
+    return scalar
+
+
+_LineLoader.add_constructor(_YAML11_BOOL_TAG, _construct_yaml11_bool)
+# Fields that take a boolean: there, yes / no / on / off mean what YAML 1.1 says.
+_BOOLEAN_FIELDS = {"enabled", "three_party_call", "boundary"}
+
+
 def load_rules(
     path: Path,
     *,
@@ -200,6 +291,7 @@ def parse_rules(
         line = mark.line + 1 if mark is not None else None
         raise RulesError([Problem(None, None, line, f"YAML 格式错误：{exc}")]) from exc
     parser = _Parser(agencies, policies)
+    raw = parser.resolve_yaml11_booleans(raw, None, None)
     ruleset = parser.ruleset(raw)
     if parser.problems:
         raise RulesError(parser.problems)
@@ -234,6 +326,7 @@ _ACTION_KEYS = {
     "three_party_call",
     "priority",
     "deadline_policy",
+    "police_first",
 }
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 _AGENCY = re.compile(r"^[a-z0-9][a-z0-9_\-]{1,31}$")
@@ -283,6 +376,27 @@ class _Parser:
     def problem(self, rule: str | None, fld: str | None, line: int | None, msg: str) -> None:
         self.problems.append(Problem(rule, fld, line, msg))
 
+    def resolve_yaml11_booleans(self, raw: Any, key: str | None, line: int | None) -> Any:
+        """Turn yes / no / on / off into booleans where a boolean belongs; everywhere else
+        report them, since the author meant the word and YAML 1.1 tools would read a bool."""
+        if isinstance(raw, Yaml11Bool):
+            if key in _BOOLEAN_FIELDS:
+                return raw.value
+            self.problem(
+                None,
+                key,
+                line,
+                f"YAML 会把不带引号的 {raw} 读作布尔值（{str(raw.value).lower()}），"
+                f'这里需要文字：请加引号写成 "{raw}"',
+            )
+            return str(raw)
+        if isinstance(raw, dict):
+            here = raw.get(LINE, line)
+            return {k: self.resolve_yaml11_booleans(v, k, here) for k, v in raw.items()}
+        if isinstance(raw, list):
+            return [self.resolve_yaml11_booleans(v, key, line) for v in raw]
+        return raw
+
     def ruleset(self, raw: Any) -> RuleSet | None:
         if not isinstance(raw, dict):
             self.problem(
@@ -308,14 +422,16 @@ class _Parser:
         else:
             default = self._action(default_raw, "default", "default", False)
         self._check_reachable(rules)
+        notes = self._check_police_first(rules, default)
         return RuleSet(
             version,
             city.strip(),
             tuple(safety),
             tuple(rules),
             default,
-            tuple(self.warnings),
-            self._lines(raw.get("lines"), line),
+            warnings=tuple(self.warnings),
+            police_first_notes=notes,
+            lines=self._lines(raw.get("lines"), line),
         )
 
     def _lines(self, raw: Any, line: Any) -> dict[str, str]:
@@ -397,15 +513,20 @@ class _Parser:
         self._unknown(raw, _MATCH_KEYS, rule, line)
         low, high = self._probability(raw.get("police_probability"), rule, line)
         return Match(
-            decision=self._choices(raw, "decision", [d.value for d in Decision], rule, line),
+            decision=self._classifier_decisions(raw, rule, line),
             min_probability=low,
             max_probability=high,
             police_type=self._strings(raw, "police_type", rule, line),
             category=self._strings(raw, "category", rule, line),
-            keywords_any=self._keywords(raw, "keywords_any", rule, line),
+            keywords_any=tuple(
+                k
+                for item in self._list(raw, "keywords_any", rule, line)
+                for k in self._keyword(item, "keywords_any", rule, line, alternatives=False)
+            ),
             keywords_all=tuple(
-                tuple(normalise(a) for a in k.split("|") if a)
-                for k in self._words(raw, "keywords_all", rule, line)
+                alternatives
+                for item in self._list(raw, "keywords_all", rule, line)
+                if (alternatives := self._keyword(item, "keywords_all", rule, line))
             ),
             keywords_none=self._keywords(raw, "keywords_none", rule, line),
             regex=self._patterns(raw, rule, line),
@@ -416,6 +537,71 @@ class _Parser:
             time_of_day=self._window(raw.get("time_of_day"), rule, line),
             day_type=self._choices(raw, "day_type", list(DAY_TYPES), rule, line),
         )
+
+    def _classifier_decisions(self, raw: Mapping[str, Any], rule: str, line: Any) -> frozenset[str]:
+        values = self._strings(raw, "decision", rule, line)
+        for value in sorted(values - set(CLASSIFIER_DECISIONS)):
+            if value in (Decision.EMERGENCY, Decision.JOINT):
+                hint = (
+                    "；紧急求助请用 police_type: [紧急求助]"
+                    if value == Decision.EMERGENCY
+                    else "；联动是规则的处置（then.decision），不是分类结果"
+                )
+            else:
+                hint = ""
+            self.problem(
+                rule,
+                "decision",
+                line,
+                f"分类器只会给出 {'、'.join(CLASSIFIER_DECISIONS)}，{value!r} 永远不会匹配{hint}",
+            )
+        return values & set(CLASSIFIER_DECISIONS)
+
+    def _keyword(
+        self, item: Any, key: str, rule: str, line: Any, *, alternatives: bool = True
+    ) -> tuple[Keyword, ...]:
+        """One item of a keyword list: a word, "a|b" alternatives (keywords_all), a list of
+        alternatives, or a mapping {word, except, boundary, min_police_probability}."""
+        if isinstance(item, list) and alternatives:
+            return tuple(
+                k for part in item for k in self._keyword(part, key, rule, line, alternatives=False)
+            )
+        if isinstance(item, dict):
+            return self._keyword_mapping(item, key, rule, line)
+        if isinstance(item, bool) or not isinstance(item, str | int) or not str(item).strip():
+            self.problem(rule, key, line, f"无效的取值 {item!r}")
+            return ()
+        parts = str(item).split("|") if alternatives else [str(item)]
+        return tuple(Keyword(normalise(part)) for part in parts if part.strip())
+
+    def _keyword_mapping(
+        self, item: dict[str, Any], key: str, rule: str, line: Any
+    ) -> tuple[Keyword, ...]:
+        line = item.get(LINE, line)
+        allowed = {"word", "except", "boundary", "min_police_probability"}
+        self._unknown(item, allowed, rule, line)
+        word = item.get("word")
+        if isinstance(word, bool) or not isinstance(word, str | int) or not str(word).strip():
+            self.problem(rule, f"{key}.word", line, f"关键词应为文字，而不是 {word!r}")
+            return ()
+        word = normalise(str(word))
+        exceptions = tuple(normalise(e) for e in self._words(item, "except", rule, line))
+        for phrase in exceptions:
+            if word not in phrase:
+                self.problem(
+                    rule, f"{key}.except", line, f"例外 {phrase!r} 不含关键词 {word!r}，不起作用"
+                )
+        boundary = item.get("boundary", False)
+        if not isinstance(boundary, bool):
+            self.problem(rule, f"{key}.boundary", line, "应为 true 或 false")
+            boundary = False
+        floor = item.get("min_police_probability")
+        if floor is not None and (
+            isinstance(floor, bool) or not isinstance(floor, int | float) or not 0 <= floor <= 1
+        ):
+            self.problem(rule, f"{key}.min_police_probability", line, "应在 0 到 1 之间")
+            floor = None
+        return (Keyword(word, exceptions, boundary, None if floor is None else float(floor)),)
 
     def _list(self, raw: Mapping[str, Any], key: str, rule: str, line: Any) -> list[Any]:
         value = raw.get(key)
@@ -482,12 +668,22 @@ class _Parser:
             if len(text) > MAX_PATTERN_CHARS:
                 self.problem(rule, "regex", line, f"正则表达式过长（最多 {MAX_PATTERN_CHARS} 字）")
                 continue
+            if " " in text:
+                self.warnings.append(
+                    Problem(
+                        rule,
+                        "regex",
+                        line,
+                        f"正则表达式 {text!r} 含空格：来电文本比较时不含空格，正则中的空格已忽略",
+                    )
+                )
+            folded = normalise_pattern(text)
             try:
-                compiled = re.compile(text)
+                compiled = re.compile(folded, re.IGNORECASE)
             except re.error as exc:
                 self.problem(rule, "regex", line, f"正则表达式 {text!r} 有误：{exc}")
                 continue
-            if nested_repeat(text):
+            if nested_repeat(folded):
                 self.problem(
                     rule,
                     "regex",
@@ -566,7 +762,23 @@ class _Parser:
             policy = str(policy)
             if self.policies is not None and policy not in self.policies:
                 self.problem(rule, "deadline_policy", line, f"未知的时限规则 {policy!r}")
-        return Action(decision, destination, also, assisting, informed, three, priority, policy)
+        police_first = PoliceFirst.JOINT
+        if safety and raw.get("police_first") is not None:
+            self.problem(rule, "police_first", line, "安全规则本身就转警情，不需要 police_first")
+        elif raw.get("police_first") is not None:
+            try:
+                police_first = PoliceFirst(raw["police_first"])
+            except ValueError:
+                self.problem(
+                    rule,
+                    "police_first",
+                    line,
+                    f"无效的取值 {raw['police_first']!r}，"
+                    "可选：joint（本单位协办）、police（仅 110）",
+                )
+        return Action(
+            decision, destination, also, assisting, informed, three, priority, policy, police_first
+        )
 
     def _destination(self, destination: str, decision: Decision, rule: str, line: Any) -> None:
         self._target(destination, rule, "destination", line)
@@ -597,6 +809,44 @@ class _Parser:
             self.problem(rule, fld, line, f"单位编码格式无效：{code!r}")
         elif self.agencies is not None and code not in self.agencies:
             self.problem(rule, fld, line, f"未知的单位编码 {code!r}")
+
+    # --- the police-first guarantee ---------------------------------------------------------
+
+    def _check_police_first(self, rules: list[Rule], default: Action) -> tuple[Problem, ...]:
+        """Which ordinary rules the engine overrides on a strong police reading. A rule that
+        can only ever see strong police readings never takes effect as written: a warning.
+        The others are overridden only for such calls: a note for the administrator."""
+        notes = []
+        for rule in [*rules, None]:
+            action = rule.action if rule else default
+            if not action.sends_away_from_police:
+                continue
+            match = rule.match if rule else Match()
+            if not can_read_strong_police(match):
+                continue
+            instead = _police_first_outcome(action)
+            name, line = (rule.id, rule.line) if rule else ("default", None)
+            if always_strong_police(match):
+                self.warnings.append(
+                    Problem(
+                        name,
+                        "then",
+                        line,
+                        f"只对警情概率 ≥ {STRONG_POLICE_PROBABILITY:.2f} 的来电生效，"
+                        f"引擎总会改为{instead}：此规则的去向永远不会生效",
+                    )
+                )
+                continue
+            notes.append(
+                Problem(
+                    name,
+                    "then",
+                    line,
+                    f"分类器判为警情且概率 ≥ {STRONG_POLICE_PROBABILITY:.2f} 时，"
+                    f"引擎改为{instead}（警情优先，先行派警）",
+                )
+            )
+        return tuple(notes)
 
     # --- reachability ---------------------------------------------------------------------
 
@@ -661,6 +911,44 @@ def _covers(earlier: Match, later: Match) -> bool:
             earlier.regex == later.regex and earlier.time_of_day == later.time_of_day
         )
     return True
+
+
+def can_read_strong_police(match: Match) -> bool:
+    """Could a call whose police probability is at least the strong level meet ``match``?"""
+    if match.decision and "police" not in match.decision:
+        return False
+    return match.max_probability is None or match.max_probability >= STRONG_POLICE_PROBABILITY
+
+
+def always_strong_police(match: Match) -> bool:
+    return match.min_probability is not None and match.min_probability >= STRONG_POLICE_PROBABILITY
+
+
+def _police_first_outcome(action: Action) -> str:
+    if action.decision is Decision.EMERGENCY:
+        return f" {action.destination} 联动并同时由 110 派警"
+    agencies = [t.split(":", 1)[1] for t in (action.destination, *action.also) if ":" in t]
+    if agencies and action.police_first is PoliceFirst.JOINT:
+        return f" 110 先行派警、{'、'.join(agencies)} 协办的联动处置"
+    return " 110 派警"
+
+
+def normalise_pattern(pattern: str) -> str:
+    """A rule's regex, compared the way the transcript is: full-width folded (NFKC; case is
+    left to re.IGNORECASE). A character that NFKC turns into regex syntax (（ → "(") stays a
+    literal, so folding never changes what the pattern means."""
+    out: list[str] = []
+    escaped = False
+    for char in pattern:
+        if char == " ":  # the transcript has no spaces: a space, escaped or not, is dropped
+            if escaped:
+                out.pop()
+            escaped = False
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        out.append(re.escape(folded) if folded != char else char)
+        escaped = char == "\\" and not escaped
+    return "".join(out)
 
 
 def normalise(text: str) -> str:

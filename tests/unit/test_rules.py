@@ -488,7 +488,7 @@ def test_a_disabled_rule_is_skipped_and_a_missing_default_means_review() -> None
         "rules:\n  - {id: DISABLED, enabled: false, when: {keywords_any: [吵]},"
         " then: {decision: police}}\n"
     )
-    result = decide(ruleset, "楼上太吵了", POLICE)
+    result = decide(ruleset, "楼上太吵了", NON_POLICE)
     assert (result.decision, result.destination, result.rules) == (Decision.REVIEW, "review", ())
 
 
@@ -514,8 +514,8 @@ def test_the_shipped_rules_are_valid_for_the_demo_city() -> None:
         ("我爸突然晕倒了叫不醒", NON_POLICE, None, ("emergency", "120", ("110",))),
         ("路口两辆车追尾了，有人受伤", NON_POLICE, None, ("emergency", "122", ("110",))),
         ("几十个工人讨薪，把厂门口的路堵了", NON_POLICE, None, ("joint", "110", ("12345:hrss",))),
-        ("楼下广场舞太吵了", POLICE, "城东区", ("non_police", "12345:donghu-street", ())),
-        ("楼下广场舞太吵了", POLICE, "城西区", ("non_police", "12345:xihe-street", ())),
+        ("楼下广场舞太吵了", NON_POLICE, "城东区", ("non_police", "12345:donghu-street", ())),
+        ("楼下广场舞太吵了", NON_POLICE, "城西区", ("non_police", "12345:xihe-street", ())),
         ("楼上天天吵，社区调解过还是吵", POLICE, "城东区", ("police", "110", ())),
         (
             "晚上十一点工地还在施工，太吵了",
