@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-import yaml
-
 from drills.common import ROOT
 from hotline.domain.text import MAX_TRANSCRIPT_CHARS
+from hotline.rules.schema import load_rules
 
 Expect = Literal["accept", "refuse", "either"]
 MEGABYTE = 1024 * 1024
@@ -46,15 +45,13 @@ class Hostile:
 @cache
 def routing_keywords() -> tuple[str, ...]:
     """Every keyword the shipped routing rules look for, in file order, without repeats."""
-    rules = yaml.safe_load((ROOT / "routing_rules.yaml").read_text(encoding="utf-8"))
+    ruleset = load_rules(ROOT / "routing_rules.yaml")
     words: dict[str, None] = {}
-    for section in ("safety_rules", "rules"):
-        for rule in rules.get(section) or []:
-            when = rule.get("when") or {}
-            for key in ("keywords_any", "keywords_none"):
-                words.update(dict.fromkeys(when.get(key) or []))
-            for alternatives in when.get("keywords_all") or []:
-                words.update(dict.fromkeys(str(alternatives).split("|")))
+    for rule in ruleset.all_rules():
+        m = rule.match
+        for keyword in (*m.keywords_any, *(k for alts in m.keywords_all for k in alts)):
+            words.update(dict.fromkeys((keyword.word, *keyword.exceptions)))
+        words.update(dict.fromkeys(m.keywords_none))
     return tuple(w for w in words if w)
 
 

@@ -41,6 +41,13 @@ def check(file: Path, no_db: bool) -> None:
     )
     for warning in ruleset.warnings:
         click.echo(f"警告：{warning}")
+    if ruleset.police_first_notes:
+        click.echo(
+            f"警情优先（引擎保证，不可关闭）：以下 {len(ruleset.police_first_notes)} 处"
+            "遇到分类器强判警情的来电时不按原去向处置"
+        )
+        for note in ruleset.police_first_notes:
+            click.echo(f"  提示：{note}")
 
 
 @rules_group.command("diff")
