@@ -9,7 +9,7 @@ Then the police-first guarantee (``police_first``), which no rules file can swit
 the classifier reads the call as police with a strong probability, an ordinary rule or the
 default may not send it away from 110. The call goes to 110, as joint handling when the rule
 named a 12345 agency (110 dispatches now, that agency co-handles the rest: 联动处置), and an
-emergency line gets 110 beside it. When the classifier reads police but is unsure (between
+emergency line gets 110 beside it (a safety rule's too). When the classifier reads police but is unsure (between
 its recall threshold and the strong level), a 12345 destination becomes a review with a
 three-party call (三方通话), so nothing that may be police is diverted without a person.
 """
@@ -137,9 +137,11 @@ def route(
         chosen, chosen_reasons = fired[0]
         others = [r.id for r, _ in fired[1:]]
         note = f"（另有安全规则 {'、'.join(others)} 命中）" if others else ""
-        return _decision(
+        decided = _decision(
             chosen.action, [r.id for r, _ in fired], chosen, chosen_reasons, note, rules
         )
+        # A safety rule never keeps a call from 110, but an emergency line alone might.
+        return police_first(decided, chosen.action, classification)
     for rule in rules.rules:
         reasons = _matches(rule.match, facts)
         if reasons is not None:
@@ -157,7 +159,8 @@ def police_first(decided: RoutingDecision, action: Action, c: Classification) ->
     reading = f"分类器判为警情（概率 {p:.2f}"
     if p >= STRONG_POLICE_PROBABILITY:
         reading += f" ≥ {STRONG_POLICE_PROBABILITY:.2f}）"
-        priority = decided.priority if decided.priority == Urgency.CRITICAL else Urgency.URGENT
+        # Police dispatch is at least urgent; a rule's 特急 stays.
+        priority = Urgency.CRITICAL if decided.priority == Urgency.CRITICAL else Urgency.URGENT
         if action.decision is Decision.EMERGENCY:
             return replace(
                 decided,
@@ -186,8 +189,8 @@ def police_first(decided: RoutingDecision, action: Action, c: Classification) ->
             police_first="strong",
             explanation=f"{decided.explanation}；警情优先：{reading}，{outcome}",
         )
-    if c.decision != "police":
-        return decided
+    if c.decision != "police" or action.decision is Decision.EMERGENCY:
+        return decided  # an emergency line is never held back on an unsure reading
     reading += f"，低于 {STRONG_POLICE_PROBABILITY:.2f}，把握不大）"
     if action.decision is Decision.REVIEW and action.destination == "review":
         if decided.three_party_call:

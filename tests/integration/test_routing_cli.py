@@ -85,7 +85,17 @@ def test_route_refuses_a_csv_without_the_text_column(rules_app, tmp_path: Path) 
 def test_rules_check_reports_problems_with_their_lines(rules_app, tmp_path: Path) -> None:
     runner = rules_app.test_cli_runner()
     ok = runner.invoke(args=["rules", "check", str(SHIPPED), "--no-db"])
-    assert ok.exit_code == 0 and "有效" in ok.output and "安全规则 10 条" in ok.output
+    assert ok.exit_code == 0 and "有效" in ok.output and "安全规则 16 条" in ok.output
+    # the police-first guarantee: every topic rule it can override is named, with the outcome
+    assert "警情优先（引擎保证，不可关闭）" in ok.output
+    assert "规则 T-TRANSPORT，字段 then：分类器判为警情且概率 ≥ 0.50 时，引擎改为 110 派警" in (
+        ok.output
+    )
+    assert (
+        "规则 L-WAGES，字段 then：分类器判为警情且概率 ≥ 0.50 时，引擎改为 110 先行派警、hrss 协办"
+        in (ok.output)
+    )
+    assert "S-FIRE，字段 then" not in ok.output and "规则 K-NON-POLICE，" not in ok.output
     bad = write(
         tmp_path / "bad.yaml",
         "version: 2\ncity: 示范市\nrules:\n  - id: X\n    when: {keywords_any: [吵]}\n"
