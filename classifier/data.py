@@ -14,6 +14,9 @@ from classifier.errors import DataError
 POLICE_TYPES = ("刑事", "治安", "交通事故", "紧急求助", "群体性事件", "警务投诉", "电信诈骗")
 CORPUS_DIR = Path(__file__).with_name("corpus")
 CORPUS_COLUMNS = ("id", "text", "police", "police_type", "category_level1", "category_level2")
+# Evaluation slices: authored like the corpus, never trained on (classifier/evaluation/).
+EVALUATION_DIR = Path(__file__).with_name("evaluation")
+EVALUATION_COLUMNS = ("slice", *CORPUS_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,19 @@ def load_corpus(directory: Path = CORPUS_DIR, extra: Iterable[Path] = ()) -> lis
         for number, row in enumerate(read_csv(path, CORPUS_COLUMNS), start=2):
             examples.append(_example(row, f"{path.name}:{number}"))
     return examples
+
+
+def load_evaluation_slices(directory: Path = EVALUATION_DIR) -> dict[str, list[Example]]:
+    """Every slice of every *.csv in ``directory``, in file order; empty if there is none."""
+    slices: dict[str, list[Example]] = {}
+    for path in sorted(Path(directory).glob("*.csv")):
+        for number, row in enumerate(read_csv(path, EVALUATION_COLUMNS), start=2):
+            where = f"{path.name}:{number}"
+            name = (row.get("slice") or "").strip()
+            if not name:
+                raise DataError(f"{where}: slice 为空")
+            slices.setdefault(name, []).append(_example(row, where))
+    return slices
 
 
 def _example(row: dict[str, str], where: str) -> Example:

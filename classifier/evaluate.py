@@ -48,6 +48,40 @@ def evaluate_bundle(bundle: artifacts.Bundle, examples: Sequence[Example]) -> di
     return report
 
 
+# The probability from which the routing engine sends a call to 110 whatever the rules say
+# (hotline.rules.schema.STRONG_POLICE_PROBABILITY; the classifier imports nothing from hotline,
+# and a test keeps the two equal).
+STRONG_POLICE_PROBABILITY = 0.5
+
+
+def evaluate_slices(
+    bundle: artifacts.Bundle, slices: dict[str, list[Example]]
+) -> dict[str, dict[str, Any]]:
+    """Per evaluation slice: police recall at the threshold, the share of police matters read
+    strongly (sent to 110 whatever a topic rule says), and the share of civic calls diverted."""
+    classifier = Classifier(bundle)
+    report: dict[str, dict[str, Any]] = {}
+    for name, examples in slices.items():
+        predictions = classifier.predict_many([e.text for e in examples])
+        entry = metrics.police_metrics(
+            [e.police for e in examples], [p.decision == NON_POLICE for p in predictions]
+        )
+        police = [p for e, p in zip(examples, predictions, strict=True) if e.police]
+        civic = [p for e, p in zip(examples, predictions, strict=True) if not e.police]
+        entry["police_strong"] = (
+            round(sum(_strong(p) for p in police) / len(police), 4) if police else None
+        )
+        entry["civic_strong"] = (
+            round(sum(_strong(p) for p in civic) / len(civic), 4) if civic else None
+        )
+        report[name] = entry
+    return report
+
+
+def _strong(p: Any) -> bool:
+    return p.police_probability is not None and p.police_probability >= STRONG_POLICE_PROBABILITY
+
+
 def evaluate_file(
     model_path: Path | None, data: Path, text_column: str, label_column: str
 ) -> dict[str, Any]:

@@ -74,6 +74,26 @@ def render(meta: dict[str, Any]) -> str:
     ]
     if "police_type" in holdout:
         lines.append(f"- Police type macro-F1: {_pct(holdout['police_type']['macro_f1'])}")
+    slices = m.get("evaluation_slices") or {}
+    if slices:
+        lines += [
+            "",
+            f"On the evaluation slices (`classifier/evaluation/`, "
+            f"{data.get('evaluation_examples', '?')} authored spoken-style transcripts, never "
+            "trained on): police recall at the threshold, the share read strongly "
+            "(p ≥ 0.5: the routing engine sends them to 110 whatever a topic rule says), and "
+            "the share of civic calls the classifier diverts.",
+            "",
+            "| slice | police | recall | read strongly | civic | diverted | civic read strongly |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, e in sorted(slices.items()):
+            civic = e["n"] - e["police_total"]
+            lines.append(
+                f"| {name} | {e['police_total']} | {_pct(e['police_recall'])} "
+                f"| {_pct(e['police_strong'])} | {civic} | {_pct(e['diversion_rate'])} "
+                f"| {_pct(e['civic_strong'])} |"
+            )
     lines += [
         "",
         f"Top-level category macro-F1 on the real citizen messages, 5-fold cross-validation "

@@ -23,7 +23,16 @@ from joblib import Parallel, delayed
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from classifier import artifacts, metrics
-from classifier.data import CORPUS_DIR, Example, fingerprint, load_citizen_messages, load_corpus
+from classifier.data import (
+    CORPUS_DIR,
+    EVALUATION_DIR,
+    Example,
+    fingerprint,
+    load_citizen_messages,
+    load_corpus,
+    load_evaluation_slices,
+)
+from classifier.errors import DataError
 from classifier.pipeline import (
     FEATURE_CHOICES,
     Features,
@@ -50,6 +59,16 @@ class TrainingResult:
     bundle: artifacts.Bundle
     holdout: list[Example]
     report: dict[str, Any] = field(default_factory=dict)
+
+
+def _refuse_evaluation_leaks(authored: Sequence[Example], evaluation_dir: Path) -> None:
+    """An evaluation slice measures what the model has never seen: the same text in the
+    training data would make its figures a lie."""
+    seen = {e.text for e in authored}
+    for examples in load_evaluation_slices(evaluation_dir).values():
+        for e in examples:
+            if e.text in seen:
+                raise DataError(f"{e.source}: 评估集的文本也在训练语料中，请删去其中一处")
 
 
 def split_holdout(examples: Sequence[Example], seed: int) -> tuple[list[Example], list[Example]]:
@@ -127,12 +146,14 @@ def train(
     seed: int = 2026,
     features: Features | None = None,
     log: Any = print,
+    evaluation_dir: Path = EVALUATION_DIR,
 ) -> TrainingResult:
     started = time.perf_counter()
     authored = load_corpus(corpus_dir, extra)
     real_path = shared_data / REAL_MESSAGES if shared_data else None
     real = load_citizen_messages(real_path) if real_path and real_path.exists() else []
     train_set, holdout = split_holdout(authored, seed)
+    _refuse_evaluation_leaks(authored, evaluation_dir)
     log(
         f"语料 {len(authored)} 条（训练 {len(train_set)}，留出 {len(holdout)}），"
         f"公开留言 {len(real)} 条"
@@ -230,10 +251,16 @@ def train(
         },
     }
     result = TrainingResult(bundle=bundle, holdout=holdout)
-    from classifier.evaluate import evaluate_bundle
+    from classifier.evaluate import evaluate_bundle, evaluate_slices
 
     result.report = evaluate_bundle(bundle, holdout)
     bundle.metadata["metrics"]["holdout"] = result.report
+    slices = load_evaluation_slices(evaluation_dir)
+    if slices:
+        every = [e for examples in slices.values() for e in examples]
+        bundle.metadata["data"]["evaluation_examples"] = len(every)
+        bundle.metadata["data"]["evaluation_sha256"] = fingerprint(every)
+        bundle.metadata["metrics"]["evaluation_slices"] = evaluate_slices(bundle, slices)
     bundle.metadata["training_seconds"] = round(time.perf_counter() - started, 1)
     return result
 

@@ -91,6 +91,73 @@ def diff(old: Path, new: Path, calls_file: Path, text_column: str, as_json: bool
     click.echo(summary, err=as_json)
 
 
+@rules_group.command("evaluate")
+@click.argument("calls_file", type=_FILE)
+@click.option("--rules", "rules_file", type=_FILE, help="Rules file (default: the app's).")
+@click.option("--text-column", default="text", show_default=True)
+@click.option("--label-column", default="police", show_default=True, help="1 / 0 per row.")
+@click.option("--slice-column", default=None, help="Report each value of this column apart.")
+@click.option("--json", "as_json", is_flag=True, help="The figures as one JSON object.")
+@with_appcontext
+def evaluate(
+    calls_file: Path,
+    rules_file: Path | None,
+    text_column: str,
+    label_column: str,
+    slice_column: str | None,
+    as_json: bool,
+) -> None:
+    """Route labelled CALLS and measure: police matters that reached police, civic matters
+    that reached 12345, per slice. Police matters sent to 12345 are listed one by one."""
+    from hotline.extensions import app_router
+    from hotline.rules.evaluation import summarise
+
+    ruleset = _load(rules_file, check_agencies=False) if rules_file else None
+    try:
+        rows = read_csv(calls_file, (text_column, label_column, *filter(None, [slice_column])))
+    except DataError as exc:
+        raise click.ClickException(str(exc)) from exc
+    labels = []
+    for number, row in enumerate(rows, start=2):
+        value = (row[label_column] or "").strip()
+        if value not in ("0", "1"):
+            raise click.ClickException(f"第 {number} 行 {label_column} 应为 0 或 1：{value!r}")
+        labels.append(value == "1")
+    calls = list(_calls(calls_file, text_column))
+    routed = app_router(current_app._get_current_object()).route_many(calls, rules=ruleset)
+    figures = summarise(
+        ((row.get(slice_column) or "") if slice_column else "全部", label, r.decision, c.text)
+        for row, label, r, c in zip(rows, labels, routed, calls, strict=True)
+    )
+    if as_json:
+        click.echo(
+            json.dumps({k: v.to_dict() for k, v in figures.items()}, ensure_ascii=False, indent=1)
+        )
+        return
+    for name, f in figures.items():
+        parts = [f"【{name}】"]
+        if f.police:
+            parts.append(
+                f"警情 {f.police} 个：到达 110 {f.police_reached}，人工研判 {f.police_reviewed}，"
+                f"误转 12345 {f.police_to_12345}（警情召回 {f.police_recall:.3f}）"
+            )
+        if f.civic:
+            parts.append(
+                f"非警情 {f.civic} 个：转 12345 {f.civic_diverted}"
+                f"（分流率 {f.civic_diversion:.3f}），人工研判 {f.civic_reviewed}，"
+                f"误报 110 {f.civic_to_police}"
+            )
+        click.echo("  ".join(parts))
+        if name != "全部" or len(figures) == 1:
+            for text in f.misses:
+                click.echo(f"  误转 12345：{text[:60]}")
+            for text in f.false_alarms:
+                click.echo(f"  误报 110：{text[:60]}")
+    misses = figures["全部"].police_to_12345
+    if misses:
+        raise click.ClickException(f"{misses} 个警情被转往 12345")
+
+
 @click.command("route")
 @click.option("--input", "input_file", type=_FILE, required=True, help="CSV of calls (UTF-8).")
 @click.option("--text-column", default="text", show_default=True)

@@ -9,9 +9,10 @@ Then the police-first guarantee (``police_first``), which no rules file can swit
 the classifier reads the call as police with a strong probability, an ordinary rule or the
 default may not send it away from 110. The call goes to 110, as joint handling when the rule
 named a 12345 agency (110 dispatches now, that agency co-handles the rest: 联动处置), and an
-emergency line gets 110 beside it (a safety rule's too). When the classifier reads police but is unsure (between
-its recall threshold and the strong level), a 12345 destination becomes a review with a
-three-party call (三方通话), so nothing that may be police is diverted without a person.
+emergency line gets 110 beside it (a safety rule's too). When the classifier reads police but
+is unsure (between its recall threshold and the strong level), a 12345 destination becomes a
+review with a three-party call (三方通话), so nothing that may be police is diverted without
+a person.
 """
 
 from __future__ import annotations

@@ -327,3 +327,9 @@ def test_police_first_is_checked_and_belongs_to_ordinary_rules() -> None:
     found = [str(p) for p in info.value.problems]
     assert any("规则 S" in p and "不需要 police_first" in p for p in found), found
     assert any("规则 R" in p and "无效的取值 'never'" in p for p in found), found
+
+
+def test_the_classifier_reports_strong_readings_at_the_engines_level() -> None:
+    from classifier.evaluate import STRONG_POLICE_PROBABILITY as reported
+
+    assert reported == STRONG_POLICE_PROBABILITY
