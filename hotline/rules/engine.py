@@ -18,6 +18,7 @@ a person.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
@@ -128,7 +129,7 @@ def route(
     text = normalise(call.text)
     moment = to_local(call.received_at)
     day_type = "working_day" if calendar.is_working_day(moment.date()) else "rest_day"
-    facts = _Facts(text, call, classification, moment.time(), day_type)
+    facts = _Facts(text, call, classification, moment.time(), day_type, pauses(call.text))
     fired: list[tuple[Rule, list[str]]] = []
     for rule in rules.safety_rules:
         reasons = _matches(rule.match, facts)
@@ -220,15 +221,43 @@ def police_first(decided: RoutingDecision, action: Action, c: Classification) ->
 
 class _Facts:
     def __init__(
-        self, text: str, call: CallFacts, c: Classification, time_of_day: Any, day_type: str
+        self,
+        text: str,
+        call: CallFacts,
+        c: Classification,
+        time_of_day: Any,
+        day_type: str,
+        pauses: frozenset[int] = frozenset(),
     ) -> None:
         self.text, self.call, self.c = text, call, c
-        self.time_of_day, self.day_type = time_of_day, day_type
+        self.time_of_day, self.day_type, self.pauses = time_of_day, day_type, pauses
 
     @cached_property
     def boundaries(self) -> frozenset[int]:
         """Where jieba's words start and end; segmented only if a keyword asks for it."""
         return word_boundaries(self.text)
+
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+def pauses(raw: str) -> frozenset[int]:
+    """Where a space stood between two Chinese characters, as offsets in ``normalise(raw)``.
+
+    A call taker types a space where the caller paused, in place of a comma: 我拒绝了还打 我要投诉
+    holds no 打我. The compared text drops spaces (an ASCII word may be spaced either way), so
+    the pauses are kept apart and a keyword may not run across one."""
+    folded = unicodedata.normalize("NFKC", raw or "").casefold()
+    found: set[int] = set()
+    kept, previous, pending = 0, "", False
+    for char in folded:
+        if char == " ":
+            pending = True
+            continue
+        if pending and _CJK.match(previous) and _CJK.match(char):
+            found.add(kept)
+        pending, previous, kept = False, char, kept + 1
+    return frozenset(found)
 
 
 def _occurrences(text: str, word: str) -> list[int]:
@@ -259,7 +288,7 @@ def _keyword_found(k: Keyword, f: _Facts, excluded: tuple[str, ...]) -> bool:
     phrases = [x for x in (*k.exceptions, *excluded) if k.word in x]
     cancelled = _covered(f.text, phrases, k.word) if phrases else set()
     for start in starts:
-        if start in cancelled:
+        if start in cancelled or any(start < at < start + len(k.word) for at in f.pauses):
             continue
         if k.boundary and not {start, start + len(k.word)} <= f.boundaries:
             continue

@@ -59,6 +59,16 @@ def fires(when: str, text: str, c: Classification = NON_POLICE) -> bool:
         ("{regex: ['（噪音）']}", "投诉噪音问题", False),
         # the transcript has no spaces, so neither does the pattern
         ("{regex: ['KTV 包厢']}", "ＫＴＶ 包厢太吵", True),
+        # a space between Chinese characters is a pause: a keyword does not run across it ...
+        ("{keywords_any: [打我]}", "推销的天天打电话 我拒绝了还打 我要投诉", False),
+        ("{keywords_any: [打我]}", "他一直打我 我跑出来了", True),
+        ("{keywords_any: [打我]}", "我拒绝了还打\u3000我要投诉", False),  # a full-width space
+        ("{keywords_any: [公交车]}", "在公交 车上", False),
+        # ... a space beside a Latin letter or a digit is only typography
+        ("{keywords_any: [ktv包厢]}", "楼下KTV 包厢太吵", True),
+        ("{keywords_any: [3号楼]}", "小区3 号楼着火了", True),
+        # ... and a regex still reads the whole text
+        ("{regex: ['还打我']}", "我拒绝了还打 我要投诉", True),
     ],
 )
 def test_keyword_and_pattern_matching(when: str, text: str, expected: bool) -> None:
