@@ -37,7 +37,7 @@ def write(path: Path, text: str) -> Path:
 CALLS = (
     "id,text,district\n"
     "1,厨房着火了，火很大,\n"
-    "2,楼下广场舞太吵了,城东区\n"
+    "2,楼下广场舞音响太吵，每天晚上跳到十点,城东区\n"
     "3,我想问问护照怎么办,\n"
     "4,,\n"
     "5,我们小区停水一天了,\n"
@@ -85,7 +85,7 @@ def test_route_refuses_a_csv_without_the_text_column(rules_app, tmp_path: Path) 
 def test_rules_check_reports_problems_with_their_lines(rules_app, tmp_path: Path) -> None:
     runner = rules_app.test_cli_runner()
     ok = runner.invoke(args=["rules", "check", str(SHIPPED), "--no-db"])
-    assert ok.exit_code == 0 and "有效" in ok.output and "安全规则 16 条" in ok.output
+    assert ok.exit_code == 0 and "有效" in ok.output and "安全规则 18 条" in ok.output
     # the police-first guarantee: every topic rule it can override is named, with the outcome
     assert "警情优先（引擎保证，不可关闭）" in ok.output
     assert "规则 T-TRANSPORT，字段 then：分类器判为警情且概率 ≥ 0.50 时，引擎改为 110 派警" in (
