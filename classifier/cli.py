@@ -109,6 +109,43 @@ def train_command(
     )
 
 
+@group.command("cross-validate")
+@click.option(
+    "--shared-data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder with citizen_messages/ (default: ../shared/data).",
+)
+@click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def cross_validate_command(shared_data: Path | None, model: Path | None, as_json: bool) -> None:
+    """Re-run the model card's category figure: 5-fold CV over the real citizen messages with
+    the model's features and seed, the authored training split always in training."""
+    from classifier.data import CORPUS_DIR, load_all_citizen_messages, load_corpus
+    from classifier.evaluate import format_report
+    from classifier.train import REAL_MESSAGES, real_message_report, split_holdout
+
+    folder = (shared_data if shared_data is not None else DEFAULT_SHARED) / REAL_MESSAGES
+    try:
+        meta = artifacts.load(model or artifacts.DEFAULT_MODEL).metadata
+        real = load_all_citizen_messages(folder) if folder.is_dir() else []
+        if not real:
+            raise click.ClickException(f"{folder} 中没有带 subject、body、label 列的留言文件")
+        train_set, _ = split_holdout(load_corpus(CORPUS_DIR), meta["seed"])
+        report = real_message_report(train_set, real, meta["features"], meta["seed"])
+    except ClassifierError as exc:
+        _fail(exc)
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"公开留言 {len(real)} 条，5 折交叉验证（特征 {meta['features']}，种子 {meta['seed']}）"
+    )
+    click.echo(format_report({**report, "data": str(folder), "task": "category_level1"}))
+    card = meta["metrics"].get("real_messages_level1_macro_f1_cv5")
+    click.echo(f"macro-F1 {report['macro_f1']:.4f}（模型卡记录 {card}）")
+
+
 @group.command("evaluate")
 @click.option("--data", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--text-column", required=True)

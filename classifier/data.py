@@ -28,6 +28,9 @@ class Example:
     level2: str
     source: str
     hard_pair: str = ""
+    # Other forms of the same matter, trained on beside ``text`` (never measured): a written
+    # message is also learnt from its body alone, as a call taker might type it.
+    variants: tuple[str, ...] = ()
 
 
 def read_csv(path: Path, required: Iterable[str] = ()) -> list[dict[str, str]]:
@@ -119,9 +122,12 @@ def message_text(subject: str, body: str) -> str:
     return f"{subject}。{subject}。{body.strip()[:MESSAGE_BODY_CHARS]}"
 
 
+MESSAGE_COLUMNS = ("subject", "body", "label")
+
+
 def load_citizen_messages(path: Path) -> list[Example]:
     """The public citizen messages (top-level label): all non-police."""
-    rows = read_csv(path, ("subject", "body", "label"))
+    rows = read_csv(path, MESSAGE_COLUMNS)
     return [
         Example(
             text=message_text(r["subject"], r["body"]),
@@ -130,10 +136,35 @@ def load_citizen_messages(path: Path) -> list[Example]:
             level1=r["label"].strip(),
             level2="",
             source=f"{path.name}:{r.get('id', i)}",
+            variants=(r["body"].strip(),),
         )
         for i, r in enumerate(rows, start=2)
         if r["body"].strip() and r["label"].strip()
     ]
+
+
+def labelled_message_files(folder: Path) -> list[Path]:
+    """Every CSV in ``folder`` with a subject, a body and a label: more labelled messages may
+    be added beside the first file, and all of them are used."""
+    found = []
+    for path in sorted(Path(folder).glob("*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if set(MESSAGE_COLUMNS) <= set(header):
+            found.append(path)
+    return found
+
+
+def load_all_citizen_messages(folder: Path) -> list[Example]:
+    """The labelled messages of every file in ``folder``, each text once (first file wins)."""
+    seen: set[str] = set()
+    messages = []
+    for path in labelled_message_files(folder):
+        for e in load_citizen_messages(path):
+            if e.text not in seen:
+                seen.add(e.text)
+                messages.append(e)
+    return messages
 
 
 def fingerprint(examples: Iterable[Example]) -> str:

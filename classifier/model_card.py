@@ -28,9 +28,12 @@ def render(meta: dict[str, Any]) -> str:
         f"{data['authored_train']} for training, {data['authored_holdout']} held out. "
         f"SHA-256 `{data['authored_sha256'][:16]}…`.",
         "- Police types: " + ", ".join(f"{k} {v}" for k, v in sorted(data["police_types"].items())),
-        f"- Public citizen messages (Teddy Cup 2020, `messages_sample.csv`, read from "
-        f"`../shared/data` at training time, not shipped): {data['real_messages']}"
-        + (f", SHA-256 `{data['real_messages_sha256'][:16]}…`" if data["real_messages"] else ""),
+        "- Public citizen messages (Teddy Cup 2020: every labelled file in "
+        f"`citizen_messages/`, {', '.join(f'`{f}`' for f in data.get('real_message_files', []))}"
+        f" read from `../shared/data` at training time, not shipped): {data['real_messages']}"
+        + (f", SHA-256 `{data['real_messages_sha256'][:16]}…`" if data["real_messages"] else "")
+        + "; the category model learns each one as shipped (subject twice and the start of "
+        "the body) and from its body alone, as a call taker might type it",
         f"- Extra labelled files (learning loop): {', '.join(data['extra_files']) or 'none'}",
         f"- Second-level categories modelled (≥ 15 examples each): {len(data['level2_classes'])}",
         "",
@@ -98,7 +101,9 @@ def render(meta: dict[str, Any]) -> str:
         "",
         f"Top-level category macro-F1 on the real citizen messages, 5-fold cross-validation "
         f"with the authored corpus always in training: "
-        f"**{_pct(m.get('real_messages_level1_macro_f1_cv5'))}** (target ≥ 0.85).",
+        f"**{_pct(m.get('real_messages_level1_macro_f1_cv5'))}** (target ≥ 0.85). "
+        "Reproduce: `hotline classifier cross-validate`; what was tried to get there is in "
+        "`docs/classifier-experiments.md`.",
         "",
         "Reproduce: `hotline classifier evaluate --data classifier/models/holdout.csv "
         "--text-column text --label-column police`.",

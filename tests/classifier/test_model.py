@@ -155,3 +155,21 @@ def test_model_and_metadata_from_different_trainings_are_refused(
         handle.write(b"\0")  # still loadable by joblib, but no longer the file the JSON describes
     with pytest.raises(ModelError, match="不匹配"):
         Classifier.load(copy)
+
+
+@pytest.mark.parametrize(
+    ("both", "expected"),
+    [
+        ((0.90, 0.84), "char"),  # more diversion bought with the real-message category figure
+        ((0.90, 0.86), "both"),  # better on both measures and on the mean by > 0.01
+        ((0.865, 0.855), "char"),  # better on both, but by less than 0.01 on the mean
+    ],
+)
+def test_a_richer_feature_set_must_win_on_the_mean_and_lose_on_neither(both, expected) -> None:
+    from classifier.train import _winner
+
+    def entry(diverted: float, f1: float) -> dict[str, float]:
+        return {"police_diversion_rate_at_recall_0.99": diverted, "category_macro_f1_real": f1}
+
+    comparison = {"char": entry(0.86, 0.85), "word": entry(0.84, 0.76), "both": entry(*both)}
+    assert _winner(comparison) == expected
