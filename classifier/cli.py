@@ -15,6 +15,14 @@ from classifier.pipeline import FEATURE_CHOICES
 DEFAULT_SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
+SHARED_DATA_OPTION = click.option(
+    "--shared-data",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder with citizen_messages/ (default: ../shared/data).",
+)
+
+
 def _fail(exc: ClassifierError) -> None:
     raise click.ClickException(str(exc)) from exc
 
@@ -31,12 +39,7 @@ def group() -> None:
     default=None,
     help="Authored corpus folder (default: classifier/corpus).",
 )
-@click.option(
-    "--shared-data",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder with citizen_messages/ (default: ../shared/data).",
-)
+@SHARED_DATA_OPTION
 @click.option(
     "--extra",
     multiple=True,
@@ -110,12 +113,7 @@ def train_command(
 
 
 @group.command("cross-validate")
-@click.option(
-    "--shared-data",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder with citizen_messages/ (default: ../shared/data).",
-)
+@SHARED_DATA_OPTION
 @click.option("--model", type=click.Path(dir_okay=False, path_type=Path), default=None)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def cross_validate_command(shared_data: Path | None, model: Path | None, as_json: bool) -> None:

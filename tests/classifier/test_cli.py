@@ -172,3 +172,15 @@ def test_train_refuses_a_model_with_lower_police_recall(
     forced = run("train", "--corpus", str(mini_corpus), "--output", str(output), "--force")
     assert forced.exit_code == 0, forced.output
     assert (tmp_path / "MODEL_CARD.md").exists() and (tmp_path / "holdout.csv").exists()
+
+
+def test_cross_validate_without_labelled_messages_says_where_it_looked(
+    model_path: Path, tmp_path: Path
+) -> None:
+    messages = tmp_path / "citizen_messages"
+    messages.mkdir()
+    write_csv(messages / "replies.csv", [{"subject": "s", "body": "b", "reply": "r"}])
+    result = run("cross-validate", "--shared-data", str(tmp_path), "--model", str(model_path))
+    assert result.exit_code != 0
+    assert "没有带 subject、body、label 列的留言文件" in result.output
+    assert str(messages) in result.output
