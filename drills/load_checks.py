@@ -33,7 +33,9 @@ class Consistency:
 
 def check_level(db_url: str, prefix: str, record: dict[str, Any]) -> Consistency:
     accepted = {int(call_id): ticket for call_id, ticket in record["accepted"].items()}
-    audit = verdict(db_url, set(accepted))
+    # A call the API queued for review (202, no ticket) must have none; the rest exactly one.
+    ticketed = {call_id for call_id, ticket in accepted.items() if ticket is not None}
+    audit = verdict(db_url, ticketed, set(accepted) - ticketed)
     lines, ok = list(audit.lines), audit.ok
     unanswered = {name: n for name, kind, n in record["errors"] if not kind[:1].isdigit()}
     engine = make_engine(db_url)
@@ -79,7 +81,7 @@ def _calls(
     ).all()
     keys = Counter(key for _, key, _ in rows)
     duplicate_keys = sum(1 for n in keys.values() if n > 1)
-    without_one = [call_id for call_id, _, n in rows if n != 1]
+    without_one = [c for c, _, n in rows if n != _tickets_expected(accepted, c, n)]
     stored = {call_id for call_id, _, _ in rows}
     not_told = stored - set(accepted)
     tickets = session.execute(
@@ -91,7 +93,8 @@ def _calls(
     lines.append(
         f"calls of this level in the store: {len(rows)}, accepted by the API: {len(accepted)}, "
         f"stored but never confirmed to a client: {len(not_told)} (clients gave up on {unknown}), "
-        f"without exactly one ticket: {len(without_one)}, repeated keys: {duplicate_keys}, "
+        f"with the wrong number of tickets (one; none if queued for review): "
+        f"{len(without_one)}, repeated keys: {duplicate_keys}, "
         f"answer named another ticket: {len(wrong_ticket)}"
     )
     return not without_one and not duplicate_keys and not wrong_ticket and len(not_told) <= unknown
@@ -124,3 +127,11 @@ def _steps(
         f"{len(unconfirmed)} (unanswered requests: {unanswered})"
     )
     return not lost and not repeated and not twice_told and len(unconfirmed) <= unanswered
+
+
+def _tickets_expected(accepted: dict[int, int | None], call_id: int, found: int) -> int:
+    """One ticket, or none for a call queued for review. A call no client heard about may be
+    either, but never more than one."""
+    if call_id not in accepted:
+        return min(found, 1)
+    return 0 if accepted[call_id] is None else 1

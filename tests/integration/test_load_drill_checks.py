@@ -55,3 +55,21 @@ def test_an_unconfirmed_step_needs_an_unanswered_request(city) -> None:
     city.db.flush()
     assert not _steps(city.db, PREFIX, "sign_for", Action.SIGN_FOR, [], 0, [])
     assert _steps(city.db, PREFIX, "sign_for", Action.SIGN_FOR, [], 1, [])
+
+
+def test_a_call_queued_for_review_has_no_ticket_and_one_told_a_ticket_has_one(city) -> None:
+    from hotline.services.intake import CallInput, register_call
+
+    a = _drill_ticket(city, 1)
+    ctx = city.ctx(city.taker)
+    queued = register_call(ctx, CallInput(hotline="110", transcript="可能是警情，需三方通话确认"))
+    queued.idempotency_key = f"api:1:{PREFIX}-0-2"
+    city.db.flush()
+    lines: list[str] = []
+    # The API answered 202 (queued for review, no ticket): none in the store is right.
+    assert _calls(city.db, PREFIX, {a.call_id: a.id, queued.id: None}, 0, lines)
+    assert "wrong number of tickets (one; none if queued for review): 0" in lines[0]
+    # Told a ticket that is not there: wrong.
+    assert not _calls(city.db, PREFIX, {a.call_id: a.id, queued.id: 999}, 0, [])
+    # Told queued, but a ticket exists: wrong too.
+    assert not _calls(city.db, PREFIX, {a.call_id: None}, 0, [])
