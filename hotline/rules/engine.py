@@ -24,6 +24,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from classifier.normalise import has_chinese
 from classifier.tokenize import word_boundaries
 from hotline.domain.calendar import WorkingCalendar
 from hotline.domain.clock import to_local
@@ -129,7 +130,7 @@ def route(
     text = normalise(call.text)
     moment = to_local(call.received_at)
     day_type = "working_day" if calendar.is_working_day(moment.date()) else "rest_day"
-    facts = _Facts(text, call, classification, moment.time(), day_type, pauses(call.text))
+    facts = _Facts(text, call, classification, moment.time(), day_type)
     fired: list[tuple[Rule, list[str]]] = []
     for rule in rules.safety_rules:
         reasons = _matches(rule.match, facts)
@@ -221,24 +222,20 @@ def police_first(decided: RoutingDecision, action: Action, c: Classification) ->
 
 class _Facts:
     def __init__(
-        self,
-        text: str,
-        call: CallFacts,
-        c: Classification,
-        time_of_day: Any,
-        day_type: str,
-        pauses: frozenset[int] = frozenset(),
+        self, text: str, call: CallFacts, c: Classification, time_of_day: Any, day_type: str
     ) -> None:
         self.text, self.call, self.c = text, call, c
-        self.time_of_day, self.day_type, self.pauses = time_of_day, day_type, pauses
+        self.time_of_day, self.day_type = time_of_day, day_type
 
     @cached_property
     def boundaries(self) -> frozenset[int]:
         """Where jieba's words start and end; segmented only if a keyword asks for it."""
         return word_boundaries(self.text)
 
-
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+    @cached_property
+    def pauses(self) -> frozenset[int]:
+        """Where the caller paused; worked out only once a keyword occurs in the text."""
+        return pauses(self.call.text)
 
 
 def pauses(raw: str) -> frozenset[int]:
@@ -254,7 +251,7 @@ def pauses(raw: str) -> frozenset[int]:
         if char == " ":
             pending = True
             continue
-        if pending and _CJK.match(previous) and _CJK.match(char):
+        if pending and has_chinese(previous) and has_chinese(char):
             found.add(kept)
         pending, previous, kept = False, char, kept + 1
     return frozenset(found)
