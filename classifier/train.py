@@ -196,7 +196,8 @@ def train(
 
     # One vocabulary for every model, fitted on every training text (no labels involved).
     category_data = list(train_set) + list(real)
-    union = fit_shared_features(features, _with_variants(category_data)[0])
+    category_texts, category_labels = _with_variants(category_data)
+    union = fit_shared_features(features, category_texts)
     police = fit_on_shared(union, police_model(seed=seed), texts, list(labels))
     police_train = [e for e in train_set if e.police]
     police_type = fit_on_shared(
@@ -205,7 +206,7 @@ def train(
         _texts(police_train),
         [e.police_type for e in police_train],
     )
-    level1 = fit_on_shared(union, category_model(seed=seed), *_with_variants(category_data))
+    level1 = fit_on_shared(union, category_model(seed=seed), category_texts, category_labels)
     level2_counts = Counter(f"{e.level1}/{e.level2}" for e in train_set if e.level2)
     level2_data = [
         e
